@@ -1,0 +1,418 @@
+"""The ``facetrack`` command line.
+
+Exit codes: 0 success, 1 internal error, 2 bad input (file, argument or timeline),
+130 interrupted. Errors are one line on stderr; ``-v`` adds the traceback for internal errors.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import os
+import shutil
+import sys
+import tempfile
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+from facetrack_otio import __version__
+from facetrack_otio.errors import (
+    EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
+    EXIT_INTERRUPTED,
+    FacetrackError,
+    InputError,
+)
+
+log = logging.getLogger("facetrack")
+
+EPILOG = "exit codes: 0 ok, 1 internal error, 2 bad input, 130 interrupted"
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise InputError(f"{self.prog}: {message}")
+
+
+def _add_analysis_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("analysis")
+    g.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1...")
+    g.add_argument(
+        "--embedder-weights",
+        metavar="PATH",
+        help="InceptionResnetV1 VGGFace2 weights (.pt); default: $FACETRACK_EMBEDDER_WEIGHTS or "
+        "the torch hub cache, else the built-in LBP face descriptor",
+    )
+    g.add_argument("--names", nargs="+", default=[], metavar="N=NAME", help="e.g. 1=Alice 2=Bob")
+    g.add_argument("--audio-stream", type=int, default=0, metavar="N", help="audio stream index")
+    g.add_argument(
+        "--tracker",
+        choices=("mosse", "kcf", "csrt", "none"),
+        default=None,
+        help="OpenCV tracker between detections (default: kcf)",
+    )
+    g.add_argument(
+        "--max-fps", type=float, default=None, help="analysis frame rate cap (default 12.5)"
+    )
+    g.add_argument(
+        "--max-side", type=int, default=None, help="analysis size: longest side (default 640)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="facetrack",
+        description="Who speaks when, from a video: OpenTimelineIO timelines, editor exports "
+        "(FCPXML, FCP7 XML, EDL), RTTM and per-speaker clips.",
+        epilog=EPILOG,
+    )
+    parser.add_argument("--version", action="version", version=f"facetrack {__version__}")
+    parser.add_argument("-v", "--verbose", action="store_true", help="more detail on stderr")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    run = sub.add_parser(
+        "run",
+        help="analyse a video and write the timeline, exports and clips",
+        description="Analyse VIDEO and write into OUTDIR: NAME.otio, NAME.fcpxml, NAME.xml "
+        "(FCP7), NAME.edl plus one EDL per speaker, NAME.rttm, and clips/ with one mp4 per "
+        "speaker turn.",
+        epilog=EPILOG,
+    )
+    run.add_argument("video", help="the video file")
+    run.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    run.add_argument("--no-render", action="store_true", help="skip the per-turn clips")
+    run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    _add_analysis_options(run)
+    _add_render_options(run)
+
+    exp = sub.add_parser(
+        "export",
+        help="export a facetrack .otio timeline to editor formats",
+        description="Write the timeline as otio, fcpxml, fcp7, edl and/or rttm.",
+        epilog=EPILOG,
+    )
+    exp.add_argument("timeline", help="a .otio written by facetrack")
+    exp.add_argument(
+        "--format",
+        "-f",
+        nargs="+",
+        default=["all"],
+        help="otio, fcpxml, fcp7, edl, rttm or all (default)",
+    )
+    exp.add_argument("-o", "--output", metavar="OUTDIR", help="default: the timeline's folder")
+
+    name = sub.add_parser(
+        "name",
+        help="rename people (tracks, clips, markers, metadata) and export again",
+        description="Rename people in a facetrack timeline, e.g. `facetrack name talk.otio "
+        "1=Alice 2=Bob`, then write the .otio and every export again beside it.",
+        epilog=EPILOG,
+    )
+    name.add_argument("timeline", help="a .otio written by facetrack")
+    name.add_argument("names", nargs="+", metavar="N=NAME")
+
+    ren = sub.add_parser(
+        "render",
+        help="render one mp4 per speaker turn of a facetrack timeline",
+        description="Render one clip per speaker turn (H.264/AAC, +faststart) with ffmpeg.",
+        epilog=EPILOG,
+    )
+    ren.add_argument("timeline", help="a .otio written by facetrack")
+    ren.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    _add_render_options(ren)
+
+    ev = sub.add_parser(
+        "eval",
+        help="score a hypothesis RTTM against a reference RTTM",
+        description="Diarization error rate (collar, overlap scored, optimal speaker mapping) "
+        "and speech/non-speech F1.",
+        epilog=EPILOG,
+    )
+    ev.add_argument("hypothesis", help="RTTM to score")
+    ev.add_argument("reference", help="ground-truth RTTM")
+    ev.add_argument("--collar", type=float, default=0.25, help="seconds (default 0.25)")
+    ev.add_argument("--json", action="store_true", help="print JSON")
+    return parser
+
+
+def _add_render_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("rendering")
+    g.add_argument("--crf", type=int, default=None, help="x264 CRF (default 20)")
+    g.add_argument("--preset", default=None, help="x264 preset (default veryfast)")
+    g.add_argument("--pad", type=float, default=None, help="seconds of handles around turns")
+    g.add_argument("--jobs", type=int, default=None, help="parallel encodes (default: cores)")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _render_settings(args: argparse.Namespace) -> Any:
+    from facetrack_otio.render.clips import RenderSettings
+
+    values = {k: getattr(args, k) for k in ("crf", "preset", "pad", "jobs")}
+    try:
+        return RenderSettings(**{k: v for k, v in values.items() if v is not None})
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+class _Progress:
+    """tqdm bars driven by the pipeline's hook (quiet: nothing)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+
+    def __call__(self, step: str, artifact: Any = None, **kw: Any) -> None:
+        if self.quiet:
+            return
+        if step == "faces" and "total" in kw:
+            from tqdm import tqdm
+
+            if self.bar is None:
+                self.bar = tqdm(total=kw["total"], desc="faces", unit="frame", leave=False)
+            self.bar.total = max(self.bar.total, kw["total"])
+            self.bar.update(kw["completed"] - self.bar.n)
+            if artifact is not None:
+                self.bar.close()
+                self.bar = None
+        elif artifact is not None:
+            log.info("%s done", step)
+
+
+@contextlib.contextmanager
+def _staging(outdir: Path) -> Iterator[Path]:
+    """A hidden folder inside ``outdir``; its files move into ``outdir`` only on success.
+
+    A run that fails or is interrupted leaves nothing behind, and an ``outdir`` it had to
+    create is removed again.
+    """
+    created = not outdir.exists()
+    try:
+        outdir.mkdir(parents=True, exist_ok=True)
+        stage = Path(tempfile.mkdtemp(prefix=".facetrack-", dir=outdir))
+    except OSError as exc:
+        raise InputError(f"{outdir}: cannot write output folder ({exc.strerror})") from None
+    try:
+        yield stage
+        for item in sorted(stage.iterdir()):
+            dest = outdir / item.name
+            if dest.is_dir() and not dest.is_symlink():
+                shutil.rmtree(dest)
+            os.replace(item, dest)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
+        if created and not any(outdir.iterdir()):
+            outdir.rmdir()
+
+
+def _settings_from_args(args: argparse.Namespace) -> Any:
+    from facetrack_otio.config import Settings, updated
+
+    faces = {"device": args.device, "embedder_weights": args.embedder_weights}
+    for key in ("tracker", "max_fps", "max_side"):
+        if getattr(args, key) is not None:
+            faces[key] = getattr(args, key)
+    return updated(
+        Settings(render=_render_settings(args)),
+        {"faces": faces, "audio_stream": args.audio_stream},
+    )
+
+
+# --------------------------------------------------------------------------- commands
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from facetrack_otio.exports import export_timeline
+    from facetrack_otio.media.probe import probe
+    from facetrack_otio.pipeline import SpeakerPipeline
+    from facetrack_otio.render.clips import render_turns
+    from facetrack_otio.timeline.names import parse_names
+
+    names = parse_names(args.names)
+    settings = _settings_from_args(args)
+    if settings.audio_stream < 0:
+        raise InputError("--audio-stream must be 0 or more")
+    info = probe(args.video)  # bad input fails here, before anything is written
+    outdir = Path(args.output)
+    pipeline = SpeakerPipeline(settings, names=names)
+    analysis = pipeline(info.path, hook=_Progress(args.quiet))
+    for warning in analysis.warnings:
+        log.warning("warning: %s", warning)
+    log.info("faces described with: %s", analysis.faces.embedder)
+    stem = info.name
+    outputs: list[Path] = []
+    with _staging(outdir) as stage:
+        timeline = analysis.timeline()
+        written = export_timeline(timeline, stage, stem)
+        failures: list[str] = []
+        if not args.no_render and analysis.turns:
+            report = render_turns(
+                info,
+                analysis.turns,
+                analysis.people,
+                stage / "clips",
+                settings.render,
+                progress=not args.quiet,
+            )
+            written += report.outputs
+            failures = [f"{t.start:.2f}-{t.end:.2f}s: {why}" for t, why in report.failures]
+        outputs = [outdir / p.relative_to(stage) for p in written]
+    for failure in failures:
+        log.error("clip failed: %s", failure)
+    summary = analysis.serialize()
+    summary["outputs"] = [str(p) for p in outputs]
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        people = (
+            ", ".join(f"{p.name} ({p.speaking_time:.1f}s speaking)" for p in analysis.people)
+            or "nobody"
+        )
+        print(f"{info.name}: {len(analysis.people)} people: {people}")
+        print(f"{len(analysis.turns)} speaker turns; identities from {analysis.faces.embedder}")
+        print(
+            f"wrote {len(outputs)} files to {outdir}/ (open {stem}.fcpxml in Resolve or "
+            f"Final Cut, {stem}.xml in Premiere, {stem}.otio in either)"
+        )
+    return EXIT_INTERNAL if failures else 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from facetrack_otio.exports import export_timeline, resolve_formats
+    from facetrack_otio.timeline.read import load_timeline
+
+    formats = resolve_formats(args.format)
+    timeline = load_timeline(args.timeline)
+    outdir = Path(args.output) if args.output else Path(args.timeline).parent
+    try:
+        written = export_timeline(timeline, outdir, Path(args.timeline).stem, formats)
+    except OSError as exc:
+        raise InputError(f"{outdir}: cannot write ({exc.strerror})") from None
+    for p in written:
+        print(p)
+    return 0
+
+
+def cmd_name(args: argparse.Namespace) -> int:
+    from facetrack_otio.exports import export_timeline
+    from facetrack_otio.timeline.names import parse_names, rename_people
+    from facetrack_otio.timeline.read import load_timeline
+
+    names = parse_names(args.names)
+    path = Path(args.timeline)
+    timeline = rename_people(load_timeline(path), names)
+    written = export_timeline(timeline, path.parent, path.stem)
+    for p in written:
+        print(p)
+    return 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from facetrack_otio.render.clips import render_turns
+    from facetrack_otio.timeline.read import load_timeline, speaker_data
+
+    data = speaker_data(load_timeline(args.timeline))
+    if not Path(data.info.path).is_file():
+        raise InputError(f"{data.info.path}: source media of the timeline not found")
+    report = render_turns(
+        data.info,
+        data.turns,
+        data.people,
+        Path(args.output),
+        _render_settings(args),
+        progress=not args.quiet,
+    )
+    for p in report.outputs:
+        print(p)
+    for turn, why in report.failures:
+        log.error("clip %.2f-%.2fs failed: %s", turn.start, turn.end, why)
+    return EXIT_INTERNAL if report.failures else 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from facetrack_otio.eval.der import diarization_error_rate
+    from facetrack_otio.eval.speech import speech_scores
+    from facetrack_otio.exports.rttm import read_rttm
+
+    def segments(path: str) -> list[tuple[str, float, float]]:
+        p = Path(path)
+        if not p.is_file():
+            raise InputError(f"{p}: no such file")
+        try:
+            return [s for segs in read_rttm(p).values() for s in segs]
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise InputError(f"{p}: not an RTTM file ({exc})") from None
+
+    hyp, ref = segments(args.hypothesis), segments(args.reference)
+    der = diarization_error_rate(ref, hyp, collar=args.collar)
+    sp = speech_scores([(s, e) for _, s, e in ref], [(s, e) for _, s, e in hyp])
+    result = {
+        "der": round(der.der, 4),
+        "missed": round(der.missed, 3),
+        "false_alarm": round(der.false_alarm, 3),
+        "confusion": round(der.confusion, 3),
+        "scored": round(der.total, 3),
+        "mapping": der.mapping,
+        "speech_f1": round(sp.f1, 4),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"DER {der.der:.3f} (missed {der.missed:.2f}s, false alarm {der.false_alarm:.2f}s, "
+            f"confusion {der.confusion:.2f}s of {der.total:.2f}s); speech F1 {sp.f1:.3f}"
+        )
+    return 0
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "run": cmd_run,
+    "export": cmd_export,
+    "name": cmd_name,
+    "render": cmd_render,
+    "eval": cmd_eval,
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``facetrack`` console script."""
+    parser = build_parser()
+    verbose = "-v" in (argv if argv is not None else sys.argv[1:])
+    try:
+        args = parser.parse_args(argv)
+        logging.basicConfig(
+            level=logging.DEBUG
+            if args.verbose
+            else logging.WARNING
+            if args.quiet
+            else logging.INFO,
+            format="%(message)s",
+            stream=sys.stderr,
+        )
+        if args.command is None:
+            parser.print_help(sys.stderr)
+            return EXIT_BAD_INPUT
+        return COMMANDS[args.command](args)
+    except FacetrackError as exc:
+        print(f"facetrack: error: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("facetrack: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Exception as exc:  # the last line of defence: one line, no traceback
+        if verbose:
+            traceback.print_exc()
+        print(f"facetrack: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

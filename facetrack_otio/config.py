@@ -1,0 +1,116 @@
+"""Every tunable of the pipeline, with its default, in one place.
+
+Defaults were chosen by measurement on the bundled samples (see docs/performance.md and
+docs/accuracy.md). Each stage takes its own part: ``settings.faces``, ``settings.speakers``...
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
+from typing import Any
+
+from facetrack_otio.render.clips import RenderSettings
+from facetrack_otio.speech.vad import VadSettings
+
+
+@dataclass(frozen=True)
+class FaceSettings:
+    """Face detection, tracking and identity."""
+
+    device: str = "auto"
+    """"auto" (CUDA, then MPS, then CPU) or a torch device name."""
+    max_side: int = 640
+    """Analysis frames are scaled so their longer side is at most this many pixels."""
+    max_fps: float = 12.5
+    """Analysis rate: the source rate divided by the smallest whole step that reaches this."""
+    scale_flags: str = "fast_bilinear"
+    """ffmpeg scaler used to make analysis frames (fast_bilinear is ~2x bicubic's speed)."""
+    min_face_size: int = 32
+    """Smallest face MTCNN looks for, in analysis pixels."""
+    thresholds: tuple[float, float, float] = (0.6, 0.7, 0.7)
+    """MTCNN P/R/O-net thresholds."""
+    min_confidence: float = 0.92
+    """Detections below this score are ignored."""
+    detect_batch: int = 0
+    """Detection frames per MTCNN call; 0 chooses (1 on CPU, where batching gains nothing)."""
+    tracker: str = "kcf"
+    """OpenCV tracker between detections: mosse, kcf, csrt, or none."""
+    redetect_intervals: tuple[int, int, int, int] = (80, 40, 20, 10)
+    """Source frames between detections at tracker success >=95%, >=80%, >=60%, below."""
+    monitor_window: int = 20
+    """Tracker updates over which the success rate is measured."""
+    motion_gap: int = 4
+    """Analysis frames at least between two detections triggered by motion where no face is
+    tracked (someone coming in is found within a few frames, not at the next scheduled one)."""
+    cut_threshold: float = 0.35
+    """Thumbnail difference (0..1) above which a shot cut is assumed (forces a detection)."""
+    reservoir: int = 24
+    """Embeddings kept per tracklet (reservoir sampling keeps memory flat)."""
+    embedder_weights: str | None = None
+    """InceptionResnetV1 VGGFace2 weights file; None looks in $FACETRACK_EMBEDDER_WEIGHTS and
+    the torch hub cache, and falls back to the LBP descriptor."""
+    cluster_similarity: float = 0.0
+    """Cosine similarity to join tracklets into one person; 0 uses the embedder's default."""
+    min_person_seconds: float = 1.0
+    """People seen for less than this are dropped as false detections."""
+
+
+@dataclass(frozen=True)
+class SpeakerSettings:
+    """Fusion of faces and speech into speaker turns."""
+
+    window: float = 0.5
+    """Seconds per decision window inside a speech segment."""
+    min_turn: float = 0.3
+    """Turns shorter than this are merged into their neighbours."""
+    merge_gap: float = 0.6
+    """Turns of the same speaker separated by less than this are joined."""
+    offscreen_after: float = 0.5
+    """Speech with no face visible for at least this long becomes an off-screen turn."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every analysis setting, grouped by stage."""
+
+    faces: FaceSettings = field(default_factory=FaceSettings)
+    vad: VadSettings = field(default_factory=VadSettings)
+    speakers: SpeakerSettings = field(default_factory=SpeakerSettings)
+    audio_stream: int = 0
+    """Which audio stream to listen to (0 = the first)."""
+    reframe_hz: float = 5.0
+    """Keyframe rate of the face boxes stored on clips for reframing."""
+    render: RenderSettings = field(default_factory=RenderSettings)
+    """Clip rendering (x264 preset and CRF, pads, parallel encodes)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "faces": settings_to_dict(self.faces),
+            "vad": settings_to_dict(self.vad),
+            "speakers": settings_to_dict(self.speakers),
+            "audio_stream": self.audio_stream,
+            "reframe_hz": self.reframe_hz,
+            "render": settings_to_dict(self.render),
+        }
+
+
+def settings_to_dict(obj: Any) -> dict[str, Any]:
+    """Plain-JSON form of a settings dataclass (tuples become lists)."""
+    return {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(obj).items()}
+
+
+def updated(obj: Any, values: dict[str, Any]) -> Any:
+    """Copy of a (nested) settings dataclass with ``values`` replaced; unknown keys raise."""
+    known = {f.name: f for f in fields(obj)}
+    changes = {}
+    for key, value in values.items():
+        if key not in known:
+            raise KeyError(f"unknown setting {key!r}")
+        current = getattr(obj, key)
+        if is_dataclass(current) and isinstance(value, dict):
+            changes[key] = updated(current, value)
+        elif isinstance(current, tuple) and isinstance(value, list):
+            changes[key] = tuple(value)
+        else:
+            changes[key] = value
+    return replace(obj, **changes)

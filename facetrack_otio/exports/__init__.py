@@ -1,0 +1,164 @@
+"""Export a facetrack timeline for editors and speech tools.
+
+=========  ===========================  ==============================================
+format     files                        for
+=========  ===========================  ==============================================
+otio       STEM.otio                    the master: everything, metadata included
+fcpxml     STEM.fcpxml                  Final Cut Pro, DaVinci Resolve (FCPXML 1.8)
+fcp7       STEM.xml                     Premiere Pro, Resolve (FCP7 XML)
+edl        STEM.edl, STEM.<label>.edl   anything that reads CMX 3600 (one track each)
+rttm       STEM.rttm                    diarization tools (who speaks when)
+=========  ===========================  ==============================================
+
+Every writer takes the timeline (not the analysis), so a saved ``.otio`` can be exported
+again later.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import opentimelineio as otio
+
+from facetrack_otio.errors import InputError
+from facetrack_otio.exports import edl, fcp7, fcpxml, otio_json
+from facetrack_otio.exports.rttm import write_rttm
+from facetrack_otio.timeline.read import speaker_data
+
+Writer = Callable[[otio.schema.Timeline, Path, str], list[Path]]
+
+
+def write_rttm_file(
+    timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str
+) -> list[Path]:
+    """Write ``STEM.rttm``: the turns stored in the timeline, labelled ``speaker-N``.
+
+    Parameters
+    ----------
+    timeline : opentimelineio.schema.Timeline
+        A facetrack timeline (the turns come from its metadata, at full precision, not from
+        the frame-snapped clips).
+    outdir : str or os.PathLike
+        Output folder (created when missing).
+    stem : str
+        File name without suffix.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    InputError
+        When the timeline is not a facetrack timeline.
+    """
+    data = speaker_data(timeline)
+    segments = [(data.person(t.speaker).label, t.start, t.end) for t in data.turns]
+    return [write_rttm(Path(outdir) / f"{stem}.rttm", data.info.name, segments)]
+
+
+FORMATS: dict[str, Writer] = {
+    "otio": otio_json.write,
+    "fcpxml": fcpxml.write,
+    "fcp7": fcp7.write,
+    "edl": edl.write,
+    "rttm": write_rttm_file,
+}
+
+# Other names people use for the same formats.
+ALIASES = {
+    "otio_json": "otio",
+    "fcpx": "fcpxml",
+    "fcpx_xml": "fcpxml",
+    "xml": "fcp7",
+    "fcp_xml": "fcp7",
+    "premiere": "fcp7",
+    "cmx": "edl",
+    "cmx_3600": "edl",
+}
+
+
+def resolve_formats(formats: Sequence[str]) -> list[str]:
+    """Format names in :data:`FORMATS` order, without repeats.
+
+    Parameters
+    ----------
+    formats : sequence of str
+        Names, aliases, ``"all"``, or comma-separated lists of them (``"otio,edl"``).
+
+    Returns
+    -------
+    list of str
+
+    Raises
+    ------
+    InputError
+        On an unknown name, or when nothing is asked for.
+    """
+    wanted: set[str] = set()
+    for item in formats:
+        for name in str(item).split(","):
+            key = name.strip().lower()
+            if not key:
+                continue
+            if key == "all":
+                wanted.update(FORMATS)
+                continue
+            key = ALIASES.get(key, key)
+            if key not in FORMATS:
+                known = ", ".join([*FORMATS, "all"])
+                raise InputError(f"unknown export format {name.strip()!r} (choose from {known})")
+            wanted.add(key)
+    if not wanted:
+        raise InputError("no export format given")
+    return [f for f in FORMATS if f in wanted]
+
+
+def _safe_stem(stem: str) -> str:
+    cleaned = stem.replace("/", "_").replace("\\", "_").strip()
+    return cleaned if cleaned not in ("", ".", "..") else "timeline"
+
+
+def export_timeline(
+    timeline: otio.schema.Timeline,
+    outdir: str | os.PathLike[str],
+    stem: str | None = None,
+    formats: Sequence[str] = ("all",),
+) -> list[Path]:
+    """Write the timeline in the chosen formats.
+
+    Parameters
+    ----------
+    timeline : opentimelineio.schema.Timeline
+        The timeline (left unchanged).
+    outdir : str or os.PathLike
+        Output folder (created when missing).
+    stem : str, optional
+        File name stem; the timeline's name (the source's stem) by default.
+    formats : sequence of str
+        Names from :data:`FORMATS` (or aliases, or ``"all"``).
+
+    Returns
+    -------
+    list of pathlib.Path
+        Every file written, in :data:`FORMATS` order.
+
+    Raises
+    ------
+    InputError
+        On an unknown format, or a timeline a format cannot hold (see each writer).
+    """
+    chosen = resolve_formats(formats)
+    out = Path(outdir)
+    out.mkdir(parents=True, exist_ok=True)
+    name = _safe_stem(stem if stem is not None else (timeline.name or "timeline"))
+    written: list[Path] = []
+    for fmt in chosen:
+        written.extend(FORMATS[fmt](timeline, out, name))
+    return written
+
+
+__all__ = ["ALIASES", "FORMATS", "export_timeline", "resolve_formats", "write_rttm_file"]

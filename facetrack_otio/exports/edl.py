@@ -1,0 +1,183 @@
+"""CMX 3600 EDLs: ``STEM.edl`` (the program) and ``STEM.<label>.edl`` per speaker.
+
+An EDL holds one video track and no metadata, so the program and each speaker's track get a
+file of their own (named with :attr:`Person.label`, e.g. ``talk.speaker-2.edl``). Written by
+OTIO's ``cmx_3600`` adapter at the source's rate, then:
+
+- timecodes are drop-frame only when the source's start timecode is (the adapter makes every
+  29.97 EDL drop-frame), and an ``FCM:`` line says which;
+- record timecodes start at the timeline's start (the source's start timecode when it has
+  one), as the ``.otio``, FCPXML and FCP7 XML sequences do.
+
+Read one back with ``otio.adapters.read_from_file(path, rate=...)``: EDLs do not carry their
+rate and OTIO assumes 24 fps otherwise.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from fractions import Fraction
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import opentimelineio as otio
+
+from facetrack_otio.errors import InputError
+from facetrack_otio.fsutil import atomic_write_text
+from facetrack_otio.speakers.turns import Person
+from facetrack_otio.timeline.meta import (
+    ROLE_SPEAKER,
+    facetrack_md,
+    is_drop_frame,
+    timeline_fps,
+)
+
+SUFFIX = ".edl"
+
+_TC = r"\d{2}:\d{2}:\d{2}[:;]\d{2}"
+# NNN  REEL  CHANNEL  C|D nnn  SRC_IN SRC_OUT REC_IN REC_OUT
+_EVENT_RE = re.compile(
+    rf"^(?P<head>\d{{3,}}\s+.+?\s+)(?P<si>{_TC})(?P<s1>\s+)(?P<so>{_TC})(?P<s2>\s+)"
+    rf"(?P<ri>{_TC})(?P<s3>\s+)(?P<ro>{_TC})(?P<tail>\s*)$"
+)
+_LOC_RE = re.compile(rf"^(?P<head>\*\s*LOC:\s+)(?P<tc>{_TC})(?P<tail>.*)$")
+
+
+class _Timecodes:
+    """Re-renders the adapter's timecodes: drop-frame or not, record shifted by the start."""
+
+    def __init__(self, fps: Fraction, drop: bool, record_start: int) -> None:
+        self.rate = float(fps)
+        self.drop = drop
+        self.record_start = record_start
+
+    def frames(self, tc: str) -> int:
+        return round(otio.opentime.from_timecode(tc, self.rate).value)
+
+    def render(self, frames: int) -> str:
+        return otio.opentime.to_timecode(
+            otio.opentime.RationalTime(frames, self.rate), self.rate, self.drop
+        )
+
+    def line(self, line: str) -> str:
+        m = _EVENT_RE.match(line)
+        if m:
+            src = [self.render(self.frames(m[k])) for k in ("si", "so")]
+            rec = [self.render(self.frames(m[k]) + self.record_start) for k in ("ri", "ro")]
+            return (
+                f"{m['head']}{src[0]}{m['s1']}{src[1]}{m['s2']}{rec[0]}{m['s3']}{rec[1]}{m['tail']}"
+            )
+        m = _LOC_RE.match(line)
+        if m:
+            return f"{m['head']}{self.render(self.frames(m['tc']))}{m['tail']}"
+        return line
+
+
+def reel_name(file_name: str) -> str:
+    """A reel name for a file: letters, digits and underscores of its stem, at most 8."""
+    stem = Path(file_name).stem
+    return re.sub(r"[^A-Za-z0-9_]", "", stem)[:8] or "AX"
+
+
+def _name_source(clip: otio.schema.Clip) -> None:
+    """Give the adapter a reel without spaces and a ``SOURCE FILE`` comment to relink by."""
+    url = getattr(clip.media_reference, "target_url", None)
+    if not url:
+        return
+    file_name = clip.media_reference.name or Path(unquote(urlparse(url).path)).name
+    cmx = clip.metadata.setdefault("cmx_3600", {})
+    cmx["reel"] = reel_name(file_name)
+    cmx["comments"] = [f"SOURCE FILE: {file_name}"]
+
+
+def track_edl(
+    timeline: otio.schema.Timeline, track: otio.schema.Track, title: str | None = None
+) -> str:
+    """One video track of ``timeline`` as CMX 3600 text.
+
+    Parameters
+    ----------
+    timeline : opentimelineio.schema.Timeline
+        The timeline the track belongs to (for its rate, start and source timecode).
+    track : opentimelineio.schema.Track
+        The video track to write (left unchanged: the adapter works on a copy).
+    title : str, optional
+        The EDL's ``TITLE:``; the timeline's name by default.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        When the rate has no SMPTE timecode (e.g. 12.5 fps).
+    """
+    fps = timeline_fps(timeline)
+    source = facetrack_md(timeline).get("source") or {}
+    drop = is_drop_frame(source.get("start_timecode"), fps)
+    start = timeline.global_start_time
+    record_start = round(start.value_rescaled_to(float(fps))) if start is not None else 0
+
+    single = otio.schema.Timeline(name=title or timeline.name)
+    single.tracks.append(copy.deepcopy(track))  # the adapter edits what it writes
+    for clip in single.find_clips():
+        _name_source(clip)
+    try:
+        raw = otio.adapters.write_to_string(single, adapter_name="cmx_3600", rate=float(fps))
+        fix = _Timecodes(fps, drop, record_start)
+        lines = [fix.line(line) for line in raw.splitlines()]
+    except ValueError as exc:
+        raise InputError(f"cannot write an EDL at {float(fps):g} fps: {exc}") from exc
+
+    fcm = "FCM: DROP FRAME" if drop else "FCM: NON-DROP FRAME"
+    if lines and lines[0].startswith("TITLE:"):
+        lines.insert(1, fcm)
+    else:
+        lines.insert(0, fcm)
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _track_label(track: otio.schema.Track, index: int) -> str:
+    md = facetrack_md(track)
+    if md.get("role") == ROLE_SPEAKER and "speaker" in md:
+        return Person(int(md["speaker"]), track.name).label
+    return f"track-{index + 1}"
+
+
+def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:
+    """Write ``STEM.edl`` (first video track) and ``STEM.<label>.edl`` per other video track.
+
+    Parameters
+    ----------
+    timeline : opentimelineio.schema.Timeline
+        The timeline to export (left unchanged).
+    outdir : str or os.PathLike
+        Output folder (created when missing).
+    stem : str
+        File name without suffix.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files written, program first.
+
+    Raises
+    ------
+    InputError
+        When the timeline has no video track, or its rate has no SMPTE timecode.
+    """
+    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
+    if not video:
+        raise InputError(f"timeline {timeline.name!r} has no video track to export")
+    outdir = Path(outdir)
+    jobs = [(outdir / f"{stem}{SUFFIX}", video[0], timeline.name)]
+    for i, track in enumerate(video[1:], 1):
+        label = _track_label(track, i)
+        jobs.append((outdir / f"{stem}.{label}{SUFFIX}", track, f"{timeline.name} {track.name}"))
+    texts = [(path, track_edl(timeline, track, title)) for path, track, title in jobs]
+    for path, text in texts:  # all rendered before any is written
+        atomic_write_text(path, text)
+    return [path for path, _ in texts]

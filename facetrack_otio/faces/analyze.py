@@ -1,0 +1,351 @@
+"""The face stage: detect, track, describe and name the faces of a whole video.
+
+Frames arrive from an ffmpeg pipe at the analysis size and rate. They are read in chunks; the
+detection frames of a chunk (chosen by the re-detection monitor, plus every shot cut) go to
+MTCNN together, then the OpenCV tracker carries the faces through the chunk. Each tracklet
+keeps a capped reservoir of embeddings; after the pass, tracklets are clustered into people
+(see :mod:`facetrack_otio.faces.identity`). Memory is bounded by the chunk, never the video.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import cv2
+import numpy as np
+import torch
+
+from facetrack_otio.config import FaceSettings
+from facetrack_otio.faces.detections import Detections
+from facetrack_otio.faces.embed import Embedder, make_embedder
+from facetrack_otio.faces.identity import assign_people
+from facetrack_otio.faces.models import mtcnn, pick_device
+from facetrack_otio.faces.mouth import mouth_patch, patch_motion
+from facetrack_otio.faces.tracker import FaceTracker, RedetectMonitor
+from facetrack_otio.media.decode import Frame, analysis_rate, analysis_size, iter_frames
+from facetrack_otio.media.probe import MediaInfo
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int], None]
+
+# Motion check thumbnail: each pixel averages a 10x10 block of a 640x360 analysis frame,
+# which also averages away film grain. A block that changes by more than _MOTION_LEVEL gray
+# levels counts; _MOTION_PIXELS such blocks outside the tracked faces trigger a detection.
+_THUMB = (64, 36)
+_MOTION_LEVEL = 12.0
+_MOTION_PIXELS = 6
+
+
+@dataclass
+class FaceTrack:
+    """One tracklet: a face followed without interruption.
+
+    Arrays are per observed analysis frame: ``frames`` (indexes), ``boxes`` (N, 4) xyxy and
+    ``landmarks`` (N, 5, 2) in analysis pixels, ``detected`` (True where the detector saw it,
+    False where the tracker carried it), ``mouth`` (mouth-region motion, NaN where unknown).
+    """
+
+    id: int
+    frames: np.ndarray
+    boxes: np.ndarray
+    landmarks: np.ndarray
+    detected: np.ndarray
+    confidence: np.ndarray
+    mouth: np.ndarray
+    embeddings: np.ndarray
+    person: int = 0
+
+    @property
+    def n_detections(self) -> int:
+        return int(self.detected.sum())
+
+    def mean_embedding(self) -> np.ndarray:
+        v = self.embeddings.mean(axis=0)
+        return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+@dataclass
+class FaceTracks:
+    """All faces of a video, at the analysis rate and size."""
+
+    fps: Fraction
+    size: tuple[int, int]
+    n_frames: int
+    tracks: list[FaceTrack]
+    embedder: str
+    device: str
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def time(self, frames: np.ndarray | int) -> np.ndarray | float:
+        """Seconds of analysis frame index (or indexes)."""
+        return np.asarray(frames) / float(self.fps)
+
+    @property
+    def people(self) -> list[int]:
+        return sorted({t.person for t in self.tracks if t.person > 0})
+
+    def person_tracks(self, person: int) -> list[FaceTrack]:
+        return [t for t in self.tracks if t.person == person]
+
+    def visible(self) -> np.ndarray:
+        """(n_frames, n_people+1) bool: person p visible at frame f (column 0 unused)."""
+        people = self.people
+        out = np.zeros((self.n_frames, (max(people) if people else 0) + 1), dtype=bool)
+        for t in self.tracks:
+            if t.person > 0:
+                out[t.frames[t.frames < self.n_frames], t.person] = True
+        return out
+
+    def screen_time(self, person: int) -> float:
+        return float(self.visible()[:, person].sum() / float(self.fps))
+
+
+class _Tracklet:
+    """Accumulates one track's observations while the video streams by."""
+
+    def __init__(self, track_id: int, reservoir: int, rng: random.Random) -> None:
+        self.id = track_id
+        self.frames: list[int] = []
+        self.boxes: list[np.ndarray] = []
+        self.landmarks: list[np.ndarray] = []
+        self.detected: list[bool] = []
+        self.confidence: list[float] = []
+        self.mouth: list[float] = []
+        self.embeddings: list[np.ndarray] = []
+        self.seen = 0  # embeddings offered so far, for reservoir sampling
+        self.reservoir = reservoir
+        self.rng = rng
+        self.last_patch: np.ndarray | None = None
+        self.last_frame = -2
+
+    def wants_embedding(self) -> int:
+        """Slot for the next embedding (-1: skip it and save the work)."""
+        self.seen += 1
+        if len(self.embeddings) < self.reservoir:
+            return len(self.embeddings)
+        j = self.rng.randrange(self.seen)
+        return j if j < self.reservoir else -1
+
+    def finish(self) -> FaceTrack:
+        return FaceTrack(
+            id=self.id,
+            frames=np.asarray(self.frames, dtype=np.int64),
+            boxes=np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4),
+            landmarks=np.asarray(self.landmarks, dtype=np.float32).reshape(-1, 5, 2),
+            detected=np.asarray(self.detected, dtype=bool),
+            confidence=np.asarray(self.confidence, dtype=np.float32),
+            mouth=np.asarray(self.mouth, dtype=np.float32),
+            embeddings=np.asarray(self.embeddings, dtype=np.float32),
+        )
+
+
+class FaceAnalyzer:
+    """Runs the face stage over a video. Models are built once and reused across videos."""
+
+    def __init__(self, settings: FaceSettings = FaceSettings()) -> None:
+        self.settings = settings
+        self.device = pick_device(settings.device)
+        self.detector = mtcnn(str(self.device), settings.min_face_size, settings.thresholds)
+        self.embedder: Embedder = make_embedder(settings.embedder_weights, self.device)
+        batch = settings.detect_batch or (1 if self.device.type == "cpu" else 8)
+        self.batch = max(1, batch)
+
+    def detect(self, images: list[np.ndarray]) -> list[Detections]:
+        """MTCNN on a batch of same-size RGB frames."""
+        if not images:
+            return []
+        with torch.inference_mode():
+            boxes, probs, points = self.detector.detect(np.stack(images), landmarks=True)
+        return [
+            Detections.from_mtcnn(b, p, pt, self.settings.min_confidence)
+            for b, p, pt in zip(boxes, probs, points)
+        ]
+
+    def analyze(
+        self,
+        info: MediaInfo,
+        progress: Progress | None = None,
+        frames: Iterator[Frame] | None = None,
+    ) -> FaceTracks:
+        """Detect, track and identify the faces of ``info``.
+
+        Parameters
+        ----------
+        info : MediaInfo
+            The probed source.
+        progress : callable, optional
+            Called with the number of analysis frames done since the last call.
+        frames : iterator of Frame, optional
+            Frames to use instead of decoding ``info`` (they must be at the analysis size and
+            rate that :func:`analysis_size` and :func:`analysis_rate` give).
+        """
+        s = self.settings
+        size = analysis_size(info, s.max_side)
+        fps = analysis_rate(info, s.max_fps)
+        step = max(1, round(float(info.fps / fps)))
+        intervals = tuple(max(1, iv // step) for iv in s.redetect_intervals)
+        monitor = RedetectMonitor(intervals, s.monitor_window)  # type: ignore[arg-type]
+        tracker = FaceTracker(s.tracker)
+        tracker.monitor_hook = monitor
+        rng = random.Random(0)
+        open_tracklets: dict[int, _Tracklet] = {}
+        done: list[FaceTrack] = []
+        stats = dict.fromkeys(
+            ("detections", "detect_frames", "motion_detects", "cuts", "frames", "embeddings"), 0
+        )
+        source = (
+            frames
+            if frames is not None
+            else iter_frames(info, size, fps, scale_flags=s.scale_flags)
+        )
+
+        last_thumb: np.ndarray | None = None
+        next_detect = 0
+        last_detect = -(10**9)
+        prev_thumb: np.ndarray | None = None
+        chunk: list[tuple[Frame, np.ndarray, np.ndarray, bool]] = []
+        n = 0
+        scale = np.array([_THUMB[0] / size[0], _THUMB[1] / size[1]] * 2, dtype=np.float32)
+
+        def flush() -> None:
+            nonlocal next_detect, last_detect, prev_thumb
+            # Scheduled detection frames are chosen before tracking so that they can go to
+            # MTCNN together; the interval is the monitor's at the start of the chunk.
+            chosen: list[int] = []
+            nd = next_detect
+            for i, (fr, _, _, cut) in enumerate(chunk):
+                if cut or fr.index >= nd:
+                    chosen.append(i)
+                    nd = fr.index + monitor.interval
+            results: dict[int, Detections] = {}
+            for b in range(0, len(chosen), self.batch):
+                idx = chosen[b : b + self.batch]
+                for i, d in zip(idx, self.detect([chunk[i][0].image for i in idx])):
+                    results[i] = d.clip(*size)
+            for i, (fr, gray, thumb, cut) in enumerate(chunk):
+                if cut:
+                    tracker.reset()
+                det = results.get(i)
+                if (
+                    det is None
+                    and prev_thumb is not None
+                    and fr.index - last_detect >= s.motion_gap
+                    and _untracked_motion(prev_thumb, thumb, tracker.boxes() * scale)
+                ):
+                    # Something moved where no face is tracked: someone may be coming in.
+                    det = self.detect([fr.image])[0].clip(*size)
+                    stats["motion_detects"] += 1
+                prev_thumb = thumb
+                faces = tracker.update(fr.image, det)
+                if det is not None:
+                    stats["detections"] += len(det)
+                    stats["detect_frames"] += 1
+                    next_detect = fr.index + monitor.interval
+                    last_detect = fr.index
+                live = {t.id for t in tracker.tracks}
+                self._observe(
+                    fr, gray, faces, det is not None, live, open_tracklets, done, rng, stats
+                )
+            chunk.clear()
+
+        for fr in source:
+            n += 1
+            gray = cv2.cvtColor(fr.image, cv2.COLOR_RGB2GRAY)
+            thumb = cv2.resize(gray, _THUMB, interpolation=cv2.INTER_AREA).astype(np.float32)
+            cut = last_thumb is not None and _thumb_change(last_thumb, thumb) > s.cut_threshold
+            stats["cuts"] += int(cut)
+            last_thumb = thumb
+            chunk.append((fr, gray, thumb, cut or fr.index == 0))
+            if len(chunk) >= self.batch * monitor.interval:
+                flush()
+            if progress is not None:
+                progress(1)
+        if chunk:
+            flush()
+        done.extend(t.finish() for t in open_tracklets.values())
+        stats["frames"] = n
+        tracks = [t for t in done if t.n_detections > 0 and len(t.embeddings)]
+        tracks.sort(key=lambda t: (int(t.frames[0]), t.id))
+        result = FaceTracks(
+            fps=fps,
+            size=size,
+            n_frames=n,
+            tracks=tracks,
+            embedder=self.embedder.name,
+            device=str(self.device),
+            stats=stats,
+        )
+        assign_people(result, s)
+        return result
+
+    def _observe(
+        self,
+        fr: Frame,
+        gray: np.ndarray,
+        faces: Detections,
+        detected: bool,
+        live: set[int],
+        open_tracklets: dict[int, _Tracklet],
+        done: list[FaceTrack],
+        rng: random.Random,
+        stats: dict[str, Any],
+    ) -> None:
+        """Record this frame's faces into their tracklets; close tracklets that ended."""
+        # A brief tracker miss is not an ending: a tracklet closes when the tracker drops it.
+        for tid in [t for t in open_tracklets if t not in live]:
+            done.append(open_tracklets.pop(tid).finish())
+        want: list[int] = []
+        slots: list[int] = []
+        for j, tid in enumerate(faces.tracker_id):
+            tid = int(tid)
+            tl = open_tracklets.get(tid)
+            if tl is None:
+                tl = open_tracklets[tid] = _Tracklet(tid, self.settings.reservoir, rng)
+            patch = mouth_patch(gray, faces.landmarks[j])
+            consecutive = tl.last_frame == fr.index - 1
+            tl.mouth.append(patch_motion(tl.last_patch if consecutive else None, patch))
+            tl.last_patch, tl.last_frame = patch, fr.index
+            tl.frames.append(fr.index)
+            tl.boxes.append(faces.xyxy[j])
+            tl.landmarks.append(faces.landmarks[j])
+            tl.detected.append(detected)
+            tl.confidence.append(float(faces.confidence[j]))
+            if detected:
+                slot = tl.wants_embedding()
+                if slot >= 0:
+                    want.append(j)
+                    slots.append(slot)
+        if want:
+            emb = self.embedder.embed(fr.image, faces[want])
+            stats["embeddings"] += len(want)
+            for j, slot, e in zip(want, slots, emb):
+                tl = open_tracklets[int(faces.tracker_id[j])]
+                if slot == len(tl.embeddings):
+                    tl.embeddings.append(e)
+                else:
+                    tl.embeddings[slot] = e
+
+
+def _untracked_motion(prev: np.ndarray, cur: np.ndarray, boxes: np.ndarray) -> bool:
+    """True when a patch of the thumbnail changed outside every tracked face box."""
+    changed = np.abs(cur - prev) > _MOTION_LEVEL
+    for x1, y1, x2, y2 in boxes:
+        # Boxes grown by a third: a moving head spills over its face box.
+        w, h = (x2 - x1) / 3, (y2 - y1) / 3
+        changed[max(0, int(y1 - h)) : int(y2 + h) + 1, max(0, int(x1 - w)) : int(x2 + w) + 1] = (
+            False
+        )
+    return int(changed.sum()) >= _MOTION_PIXELS
+
+
+def _thumb_change(a: np.ndarray, b: np.ndarray) -> float:
+    """0..1 difference between two small gray thumbnails (brightness-normalised)."""
+    a = (a - a.mean()) / max(float(a.std()), 1.0)
+    b = (b - b.mean()) / max(float(b.std()), 1.0)
+    return float(np.mean(np.abs(a - b)) / 2.0)

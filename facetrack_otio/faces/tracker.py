@@ -1,0 +1,185 @@
+"""Follow faces between detections with OpenCV trackers, and decide when to detect again."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from facetrack_otio.faces.detections import Detections, box_iou
+
+TRACKERS = ("mosse", "kcf", "csrt", "none")
+
+
+def _make_cv_tracker(kind: str) -> Any:
+    """An OpenCV single-object tracker (OpenCV 4.x and 5.x names both work)."""
+    if kind == "kcf":
+        return cv2.TrackerKCF.create() if hasattr(cv2, "TrackerKCF") else cv2.TrackerKCF_create()
+    if kind == "csrt":
+        return cv2.TrackerCSRT.create() if hasattr(cv2, "TrackerCSRT") else cv2.TrackerCSRT_create()
+    if kind == "mosse":
+        return cv2.legacy.TrackerMOSSE_create()
+    raise ValueError(f"unknown tracker {kind!r}; choose one of {', '.join(TRACKERS)}")
+
+
+@dataclass
+class _Track:
+    id: int
+    box: np.ndarray  # (4,) xyxy
+    landmarks: np.ndarray  # (5, 2) at the last detection
+    det_box: np.ndarray  # box at the last detection, to carry landmarks along
+    cv: Any  # OpenCV tracker or None
+    lost: int = 0
+
+
+class RedetectMonitor:
+    """Chooses the re-detection interval from the trackers' recent success rate.
+
+    Over the last ``window`` tracker updates: a success rate of at least 95% re-detects every
+    ``intervals[0]`` frames, 80% every ``intervals[1]``, 60% every ``intervals[2]``, else every
+    ``intervals[3]`` frames.
+    """
+
+    def __init__(self, intervals: tuple[int, int, int, int], window: int = 20) -> None:
+        self.intervals = intervals
+        self.results: deque[bool] = deque(maxlen=window)
+
+    def record(self, ok: bool) -> None:
+        self.results.append(ok)
+
+    @property
+    def success_rate(self) -> float:
+        return sum(self.results) / len(self.results) if self.results else 0.0
+
+    @property
+    def interval(self) -> int:
+        if len(self.results) < self.results.maxlen:  # type: ignore[operator]
+            return self.intervals[-1]
+        rate = self.success_rate
+        for threshold, interval in zip((0.95, 0.80, 0.60), self.intervals[:3]):
+            if rate >= threshold:
+                return interval
+        return self.intervals[3]
+
+
+class FaceTracker:
+    """Keeps track ids across frames.
+
+    ``update(image, detections)`` with the detector's output associates the detections with the
+    current tracks (IoU, optimal assignment), re-initialises their trackers and opens new
+    tracks; tracks without a match end. ``update(image, None)`` between detections moves every
+    track with its OpenCV tracker (moves under ``dead_zone`` pixels are ignored). Both return
+    the faces of this frame with ``tracker_id`` set; landmarks between detections are the last
+    detected ones moved with the box.
+    """
+
+    def __init__(
+        self, kind: str = "mosse", iou_match: float = 0.3, max_lost: int = 3, dead_zone: float = 2.0
+    ) -> None:
+        if kind not in TRACKERS:
+            raise ValueError(f"unknown tracker {kind!r}; choose one of {', '.join(TRACKERS)}")
+        self.kind = kind
+        self.iou_match = iou_match
+        self.max_lost = max_lost
+        self.dead_zone = dead_zone
+        self.tracks: list[_Track] = []
+        self.next_id = 0
+        self.monitor_hook: RedetectMonitor | None = None
+
+    def boxes(self) -> np.ndarray:
+        """(N, 4) current boxes of the live tracks."""
+        if not self.tracks:
+            return np.zeros((0, 4), dtype=np.float32)
+        return np.stack([t.box for t in self.tracks])
+
+    def reset(self) -> None:
+        """End every track (e.g. at a shot cut)."""
+        self.tracks = []
+
+    def _start_cv(self, image: np.ndarray, box: np.ndarray) -> Any:
+        if self.kind == "none":
+            return None
+        h, w = image.shape[:2]
+        x1, y1, x2, y2 = box
+        x1, y1 = max(0.0, x1), max(0.0, y1)
+        x2, y2 = min(float(w), x2), min(float(h), y2)
+        if x2 - x1 < 4 or y2 - y1 < 4:
+            return None
+        cv = _make_cv_tracker(self.kind)
+        roi = (int(x1), int(y1), int(x2 - x1), int(y2 - y1))
+        cv.init(image, roi)
+        return cv
+
+    def update(self, image: np.ndarray, detections: Detections | None) -> Detections:
+        if detections is None:
+            return self._follow(image)
+        return self._associate(image, detections)
+
+    def _associate(self, image: np.ndarray, det: Detections) -> Detections:
+        matched: dict[int, int] = {}
+        if self.tracks and len(det):
+            iou = box_iou(np.stack([t.box for t in self.tracks]), det.xyxy)
+            rows, cols = linear_sum_assignment(-iou)
+            matched = {c: r for r, c in zip(rows, cols) if iou[r, c] >= self.iou_match}
+        survivors: list[_Track] = []
+        ids = np.empty(len(det), dtype=np.int64)
+        for j in range(len(det)):
+            box, pts = det.xyxy[j].copy(), det.landmarks[j].copy()
+            cv = self._start_cv(image, box)
+            if j in matched:
+                t = self.tracks[matched[j]]
+                t.box, t.landmarks, t.det_box, t.cv, t.lost = box, pts, box.copy(), cv, 0
+            else:
+                t = _Track(self.next_id, box, pts, box.copy(), cv)
+                self.next_id += 1
+            survivors.append(t)
+            ids[j] = t.id
+        self.tracks = survivors
+        return Detections(det.xyxy, det.confidence, det.landmarks, ids)
+
+    def _follow(self, image: np.ndarray) -> Detections:
+        boxes, pts, ids = [], [], []
+        alive = []
+        for t in self.tracks:
+            ok = False
+            if t.cv is not None:
+                ok, roi = t.cv.update(image)
+                if ok:
+                    x, y, w, h = (float(v) for v in roi)
+                    box = np.array([x, y, x + w, y + h], dtype=np.float32)
+                    # Trackers wobble by a pixel on a still face; that wobble would read as
+                    # mouth motion and as crop jitter, so small moves are ignored.
+                    if np.abs(box - t.box).max() > self.dead_zone:
+                        t.box = box
+            elif self.kind == "none":
+                ok = True  # without a tracker a face is assumed to stay where it was detected
+            if self.monitor_hook is not None and t.cv is not None:
+                self.monitor_hook.record(bool(ok))
+            t.lost = 0 if ok else t.lost + 1
+            if t.lost > self.max_lost:
+                continue
+            alive.append(t)
+            if ok:
+                boxes.append(t.box)
+                pts.append(_carry_landmarks(t.landmarks, t.det_box, t.box))
+                ids.append(t.id)
+        self.tracks = alive
+        if not boxes:
+            return Detections.empty()
+        return Detections(np.stack(boxes), np.ones(len(boxes)), np.stack(pts), np.array(ids))
+
+
+def _carry_landmarks(points: np.ndarray, old_box: np.ndarray, new_box: np.ndarray) -> np.ndarray:
+    """Move landmarks with their box (scale and translate)."""
+    ow = max(float(old_box[2] - old_box[0]), 1e-3)
+    oh = max(float(old_box[3] - old_box[1]), 1e-3)
+    sx = (new_box[2] - new_box[0]) / ow
+    sy = (new_box[3] - new_box[1]) / oh
+    out = points.copy()
+    out[:, 0] = new_box[0] + (points[:, 0] - old_box[0]) * sx
+    out[:, 1] = new_box[1] + (points[:, 1] - old_box[1]) * sy
+    return out

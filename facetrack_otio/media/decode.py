@@ -1,0 +1,135 @@
+"""Decode video frames and audio through ffmpeg pipes (argument lists only, never a shell)."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from facetrack_otio.errors import MediaError
+from facetrack_otio.media.probe import MediaInfo, _require
+
+
+def analysis_size(info: MediaInfo, max_side: int) -> tuple[int, int]:
+    """Size (width, height) to analyse at: the source scaled so its longer side is at most
+    ``max_side``, aspect kept, both even."""
+    scale = min(1.0, max_side / max(info.width, info.height))
+    w = max(2, round(info.width * scale / 2) * 2)
+    h = max(2, round(info.height * scale / 2) * 2)
+    return w, h
+
+
+def analysis_rate(info: MediaInfo, max_fps: float) -> Fraction:
+    """Analysis frame rate: the source rate divided by the smallest whole step that brings it
+    to at most ``max_fps`` (so analysis frames fall on source frames)."""
+    step = 1
+    while info.fps / step > max_fps + 1e-9:
+        step += 1
+    return info.fps / step
+
+
+@dataclass(frozen=True)
+class Frame:
+    """One analysis frame: index among analysis frames, time in seconds, RGB pixels.
+
+    RGB straight from ffmpeg: MTCNN wants RGB, and the trackers do not care about channel
+    order, so no colour conversion is needed per frame.
+    """
+
+    index: int
+    t: float
+    image: np.ndarray
+
+
+def iter_frames(
+    info: MediaInfo,
+    size: tuple[int, int],
+    fps: Fraction,
+    *,
+    scale_flags: str = "fast_bilinear",
+    start: float = 0.0,
+) -> Iterator[Frame]:
+    """Yield frames of ``info`` at ``size`` and constant rate ``fps`` (RGB, uint8).
+
+    Frame ``k`` shows the source at time ``start + k / fps``. Variable-rate sources are
+    resampled to the constant rate by ffmpeg's ``fps`` filter. Memory stays at one frame.
+    """
+    w, h = size
+    cmd = [_require("ffmpeg"), "-nostdin", "-v", "error"]
+    if start > 0:
+        cmd += ["-ss", f"{start:.6f}"]
+    cmd += [
+        "-i",
+        info.path,
+        "-map",
+        "0:v:0",
+        "-vf",
+        f"fps={fps.numerator}/{fps.denominator},scale={w}:{h}:flags={scale_flags}",
+        "-f",
+        "rawvideo",
+        "-pix_fmt",
+        "rgb24",
+        "pipe:1",
+    ]
+    frame_bytes = w * h * 3
+    proc = subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=frame_bytes
+    )
+    assert proc.stdout is not None
+    k = 0
+    try:
+        while True:
+            buf = proc.stdout.read(frame_bytes)
+            if len(buf) < frame_bytes:
+                break
+            image = np.frombuffer(buf, dtype=np.uint8).reshape(h, w, 3)
+            yield Frame(k, start + k / float(fps), image)
+            k += 1
+    finally:
+        proc.stdout.close()
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    if k == 0:
+        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
+        raise MediaError(f"{info.path}: no video frames could be decoded ({err[-200:] or 'empty'})")
+    if proc.stderr:
+        proc.stderr.close()
+
+
+def read_audio(info: MediaInfo, sample_rate: int = 16000, stream: int = 0) -> np.ndarray:
+    """Decode one audio stream as mono 16-bit PCM at ``sample_rate``.
+
+    Returns an empty array when the file has no audio stream.
+    """
+    if not info.has_audio:
+        return np.zeros(0, dtype=np.int16)
+    if stream not in info.audio_streams:
+        raise MediaError(
+            f"{info.path}: no audio stream {stream} (it has {len(info.audio_streams)})"
+        )
+    cmd = [
+        _require("ffmpeg"),
+        "-nostdin",
+        "-v",
+        "error",
+        "-i",
+        info.path,
+        "-map",
+        f"0:a:{stream}",
+        "-ac",
+        "1",
+        "-ar",
+        str(sample_rate),
+        "-f",
+        "s16le",
+        "pipe:1",
+    ]
+    proc = subprocess.run(cmd, capture_output=True, check=False)
+    if proc.returncode != 0 and not proc.stdout:
+        err = proc.stderr.decode(errors="replace").strip()
+        raise MediaError(f"{info.path}: audio could not be decoded ({err[-200:]})")
+    return np.frombuffer(proc.stdout, dtype=np.int16).copy()

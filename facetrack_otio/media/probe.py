@@ -1,0 +1,218 @@
+"""Probe a media file with ffprobe into a :class:`MediaInfo`."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from dataclasses import asdict, dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from facetrack_otio.errors import MediaError, ToolError
+
+# Frame rates whose nominal value is an NTSC rate: r_frame_rate sometimes comes back as
+# 2997/100 or 5994/100; an editor expects 30000/1001 and 60000/1001.
+_NTSC = {
+    Fraction(2997, 100): Fraction(30000, 1001),
+    Fraction(5994, 100): Fraction(60000, 1001),
+    Fraction(2398, 100): Fraction(24000, 1001),
+    Fraction(23976, 1000): Fraction(24000, 1001),
+    Fraction(29970, 1000): Fraction(30000, 1001),
+    Fraction(59940, 1000): Fraction(60000, 1001),
+}
+
+
+@dataclass(frozen=True)
+class MediaInfo:
+    """What the pipeline needs to know about a source file.
+
+    Attributes
+    ----------
+    path : str
+        Absolute path of the source.
+    width, height : int
+        Display size of the video (after rotation).
+    fps : Fraction
+        Nominal frame rate as an exact rational (30000/1001 stays 29.97).
+    duration : float
+        Duration in seconds (the longer of container and video stream).
+    n_frames : int
+        Number of video frames (counted by the stream header, or estimated).
+    variable_frame_rate : bool
+        True when frame timing is not constant (average rate differs from the nominal one).
+    rotation : int
+        Display rotation in degrees (0, 90, 180, 270); frames are decoded already rotated.
+    audio_streams : tuple of int
+        Indexes (among audio streams) that exist; empty when the file has no audio.
+    audio_sample_rate : int
+        Sample rate of the first audio stream, 0 without audio.
+    start_timecode : str or None
+        Embedded start timecode (e.g. ``01:00:00:00``), when the file carries one.
+    video_codec : str
+        Codec name of the video stream.
+    """
+
+    path: str
+    width: int
+    height: int
+    fps: Fraction
+    duration: float
+    n_frames: int
+    variable_frame_rate: bool = False
+    rotation: int = 0
+    audio_streams: tuple[int, ...] = field(default_factory=tuple)
+    audio_sample_rate: int = 0
+    start_timecode: str | None = None
+    video_codec: str = ""
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_streams)
+
+    @property
+    def name(self) -> str:
+        """Source file stem, used as the timeline name."""
+        return Path(self.path).stem
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["fps"] = f"{self.fps.numerator}/{self.fps.denominator}"
+        d["audio_streams"] = list(self.audio_streams)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MediaInfo:
+        d = dict(d)
+        d["fps"] = Fraction(d["fps"])
+        d["audio_streams"] = tuple(d.get("audio_streams", ()))
+        return cls(**d)
+
+
+def _require(tool: str) -> str:
+    exe = shutil.which(tool)
+    if exe is None:
+        raise ToolError(f"{tool} not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)")
+    return exe
+
+
+def _rational(text: str | None) -> Fraction | None:
+    if not text or text in ("0/0", "N/A"):
+        return None
+    try:
+        value = Fraction(text)
+    except (ValueError, ZeroDivisionError):
+        return None
+    return value if value > 0 else None
+
+
+def _rotation(stream: dict[str, Any]) -> int:
+    for side in stream.get("side_data_list", []) or []:
+        if "rotation" in side:
+            return round(-float(side["rotation"])) % 360
+    tag = (stream.get("tags") or {}).get("rotate")
+    return int(tag) % 360 if tag else 0
+
+
+def probe(path: str | os.PathLike[str]) -> MediaInfo:
+    """Read a video file's properties with ffprobe.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The media file.
+
+    Returns
+    -------
+    MediaInfo
+
+    Raises
+    ------
+    MediaError
+        When the path is missing, is not a file, is empty, or holds no decodable video stream.
+    """
+    p = Path(path)
+    if not p.exists():
+        raise MediaError(f"{p}: no such file")
+    if p.is_dir():
+        raise MediaError(f"{p}: is a directory, not a video file")
+    if p.stat().st_size == 0:
+        raise MediaError(f"{p}: file is empty")
+    cmd = [
+        _require("ffprobe"),
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+        "-i",
+        str(p.resolve()),
+    ]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "unreadable"
+        raise MediaError(f"{p}: not a readable media file ({reason})")
+    data = json.loads(proc.stdout or "{}")
+    streams = data.get("streams", [])
+    fmt = data.get("format", {})
+    videos = [
+        s
+        for s in streams
+        if s.get("codec_type") == "video"
+        and not (s.get("disposition") or {}).get("attached_pic")
+        and s.get("width")
+    ]
+    if not videos:
+        raise MediaError(f"{p}: no video stream")
+    v = videos[0]
+    audios = [s for s in streams if s.get("codec_type") == "audio"]
+
+    nominal = _rational(v.get("r_frame_rate"))
+    average = _rational(v.get("avg_frame_rate"))
+    fps = nominal or average
+    if fps is None:
+        raise MediaError(f"{p}: video stream has no frame rate")
+    fps = _NTSC.get(fps, fps)
+    if fps > 240 and average is not None:  # timebase-like nominal rates (e.g. 90000/1)
+        fps = _NTSC.get(average.limit_denominator(1001), average.limit_denominator(1001))
+    vfr = average is not None and abs(float(average) - float(fps)) > 0.01 * float(fps)
+
+    durations = [
+        float(x) for x in (fmt.get("duration"), v.get("duration")) if x not in (None, "N/A")
+    ]
+    duration = max(durations) if durations else 0.0
+    n_frames = int(v["nb_frames"]) if str(v.get("nb_frames", "")).isdigit() else 0
+    if n_frames == 0:
+        n_frames = round(duration * float(average or fps))
+    if duration <= 0 and n_frames > 0:
+        duration = n_frames / float(fps)
+
+    rotation = _rotation(v)
+    w, h = int(v["width"]), int(v["height"])
+    if rotation in (90, 270):
+        w, h = h, w
+
+    timecode = (fmt.get("tags") or {}).get("timecode") or (v.get("tags") or {}).get("timecode")
+    if timecode is None:
+        for s in streams:
+            timecode = (s.get("tags") or {}).get("timecode")
+            if timecode:
+                break
+
+    return MediaInfo(
+        path=str(p.resolve()),
+        width=w,
+        height=h,
+        fps=fps,
+        duration=duration,
+        n_frames=n_frames,
+        variable_frame_rate=vfr,
+        rotation=rotation,
+        audio_streams=tuple(range(len(audios))),
+        audio_sample_rate=int(audios[0].get("sample_rate", 0)) if audios else 0,
+        start_timecode=timecode,
+        video_codec=str(v.get("codec_name", "")),
+    )

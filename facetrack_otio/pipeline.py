@@ -1,0 +1,192 @@
+"""The whole analysis as one pipeline: video in, speaker turns and a timeline out.
+
+Stages, in order: ``probe`` -> ``faces`` -> ``speech`` -> ``speakers`` -> ``timeline``. A
+``hook(step, artifact, **info)`` callback sees each stage's result as it is produced (and
+``completed``/``total`` while the face stage runs), for progress bars and intermediates.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import opentimelineio as otio
+
+from facetrack_otio import __version__
+from facetrack_otio.config import Settings
+from facetrack_otio.faces.analyze import FaceAnalyzer, FaceTracks
+from facetrack_otio.media.decode import read_audio
+from facetrack_otio.media.probe import MediaInfo, probe
+from facetrack_otio.speakers.active import assign_speakers
+from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn, default_name
+from facetrack_otio.speech.segments import SpeechSegment
+from facetrack_otio.speech.vad import detect_speech
+from facetrack_otio.timeline.build import build_timeline
+
+Hook = Callable[..., None]
+
+STAGES = ("probe", "faces", "speech", "speakers", "timeline")
+
+
+@dataclass
+class Analysis:
+    """The result of :class:`SpeakerPipeline`: everything the exports and renders need."""
+
+    info: MediaInfo
+    people: list[Person]
+    turns: list[SpeakerTurn]
+    speech: list[SpeechSegment]
+    faces: FaceTracks
+    settings: Settings
+    timings: dict[str, float]
+    warnings: list[str] = field(default_factory=list)
+
+    def reframe(self, hz: float | None = None) -> dict[int, np.ndarray]:
+        """Person id -> (N, 5) rows ``[t, x1, y1, x2, y2]`` normalised face boxes over time."""
+        hz = hz or self.settings.reframe_hz
+        step = max(1, round(float(self.faces.fps) / hz))
+        w, h = self.faces.size
+        out: dict[int, np.ndarray] = {}
+        for person in self.faces.people:
+            rows = []
+            for t in self.faces.person_tracks(person):
+                keep = t.frames % step == 0
+                times = t.frames[keep] / float(self.faces.fps)
+                boxes = t.boxes[keep] / np.array([w, h, w, h], dtype=np.float32)
+                rows.append(np.column_stack([times, boxes.clip(0, 1)]))
+            if rows:
+                arr = np.concatenate(rows)
+                out[person] = arr[np.argsort(arr[:, 0], kind="stable")].round(4)
+        return out
+
+    def timeline(self) -> otio.schema.Timeline:
+        """The speaker timeline (see the contract in docs/architecture.md)."""
+        return build_timeline(
+            self.info,
+            self.turns,
+            self.people,
+            settings=self.settings.to_dict(),
+            reframe=self.reframe(),
+            extra=self.summary_metadata(),
+        )
+
+    def summary_metadata(self) -> dict[str, Any]:
+        return {
+            "embedder": self.faces.embedder,
+            "device": self.faces.device,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "face_stats": {k: v for k, v in self.faces.stats.items()},
+            "speech": [[round(s.start, 3), round(s.end, 3)] for s in self.speech],
+            "warnings": list(self.warnings),
+            "version": __version__,
+        }
+
+    def serialize(self) -> dict[str, Any]:
+        """A JSON-ready summary: people, turns, timings (the run's ``--json`` output)."""
+        return {
+            "source": self.info.to_dict(),
+            "people": [p.to_dict() for p in self.people],
+            "turns": [t.to_dict() for t in self.turns],
+            **self.summary_metadata(),
+        }
+
+
+class SpeakerPipeline:
+    """Who speaks when, from a video file.
+
+    Parameters
+    ----------
+    settings : Settings
+        Hyper-parameters of every stage, with measured defaults.
+    names : mapping of int to str, optional
+        Display names for people by id ("Speaker N" otherwise).
+
+    Examples
+    --------
+    >>> pipeline = SpeakerPipeline()
+    >>> analysis = pipeline("talk.mp4", hook=lambda step, artifact, **kw: print(step))
+    >>> timeline = analysis.timeline()
+    """
+
+    def __init__(
+        self, settings: Settings | None = None, names: Mapping[int, str] | None = None
+    ) -> None:
+        self.settings = settings or Settings()
+        self.names = dict(names or {})
+        self._faces: FaceAnalyzer | None = None
+
+    @property
+    def face_analyzer(self) -> FaceAnalyzer:
+        """Built on first use, then reused for every video this pipeline sees."""
+        if self._faces is None:
+            self._faces = FaceAnalyzer(self.settings.faces)
+        return self._faces
+
+    def __call__(self, path: str | os.PathLike[str], hook: Hook | None = None) -> Analysis:
+        def emit(step: str, artifact: Any = None, **kw: Any) -> None:
+            if hook is not None:
+                hook(step, artifact, **kw)
+
+        timings: dict[str, float] = {}
+        warnings: list[str] = []
+        s = self.settings
+
+        t0 = time.perf_counter()
+        info = probe(path)
+        timings["probe"] = time.perf_counter() - t0
+        emit("probe", info)
+
+        t0 = time.perf_counter()
+        analyzer = self.face_analyzer
+        timings["models"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        total = max(1, int(info.duration * min(float(info.fps), s.faces.max_fps)))
+        done = [0]
+
+        def progress(n: int) -> None:
+            done[0] += n
+            emit("faces", None, completed=done[0], total=total)
+
+        faces = analyzer.analyze(info, progress=progress)
+        timings["faces"] = time.perf_counter() - t0
+        emit("faces", faces, completed=faces.n_frames, total=faces.n_frames)
+
+        t0 = time.perf_counter()
+        if info.has_audio:
+            pcm = read_audio(info, 16000, s.audio_stream)
+            speech = detect_speech(pcm, 16000, s.vad)
+        else:
+            speech = []
+            warnings.append("no audio stream: the timeline holds faces only, no speaker turns")
+        timings["speech"] = time.perf_counter() - t0
+        emit("speech", speech)
+
+        t0 = time.perf_counter()
+        turns = assign_speakers(faces, speech, s.speakers, duration=info.duration)
+        people = self._people(faces, turns)
+        timings["speakers"] = time.perf_counter() - t0
+        emit("speakers", turns)
+        analysis = Analysis(info, people, turns, speech, faces, s, timings, warnings)
+        return analysis
+
+    def _people(self, faces: FaceTracks, turns: Sequence[SpeakerTurn]) -> list[Person]:
+        people = []
+        ids = list(faces.people)
+        if any(t.speaker == OFF_SCREEN_ID for t in turns):
+            ids.append(OFF_SCREEN_ID)
+        for pid in ids:
+            speaking = sum(t.duration for t in turns if t.speaker == pid)
+            screen = faces.screen_time(pid) if pid != OFF_SCREEN_ID else 0.0
+            people.append(
+                Person(
+                    id=pid,
+                    name=self.names.get(pid, default_name(pid)),
+                    screen_time=round(screen, 3),
+                    speaking_time=round(speaking, 3),
+                )
+            )
+        return people

@@ -1,0 +1,188 @@
+"""Active speaker: who of the visible people speaks during each stretch of speech.
+
+Speech segments are cut into short windows. In each window:
+
+- nobody visible: the speech is off-screen (person 0, cue ``off-screen``);
+- one person visible: they speak (cue ``single-face``);
+- several visible: the one whose mouth region moves most relative to their own usual level
+  speaks (cue ``mouth-motion``); the margin over the runner-up gives the confidence.
+
+Window decisions are then joined into turns: runs of one speaker become a turn, a run shorter
+than ``min_turn`` is absorbed by its neighbours, and turns of one speaker separated by less than
+``merge_gap`` are joined.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from facetrack_otio.config import SpeakerSettings
+from facetrack_otio.faces.analyze import FaceTracks
+from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
+from facetrack_otio.speech.segments import SpeechSegment
+
+
+@dataclass(frozen=True)
+class _Window:
+    start: float
+    end: float
+    speaker: int
+    confidence: float
+    cue: str
+
+
+def mouth_activity(tracks: FaceTracks) -> tuple[np.ndarray, np.ndarray]:
+    """Per-frame visibility and mouth motion above rest, per person.
+
+    Returns
+    -------
+    visible : np.ndarray
+        (n_frames, P+1) bool, column p for person p.
+    activity : np.ndarray
+        (n_frames, P+1) float: mouth motion relative to that person's typical level
+        (``motion / median - 1``), NaN where unknown. Relative, because faces differ in how
+        much their mouth region moves at rest (beard, grain, head motion, compression).
+    """
+    visible = tracks.visible()
+    activity = np.full(visible.shape, np.nan, dtype=np.float32)
+    for t in tracks.tracks:
+        if t.person <= 0:
+            continue
+        ok = t.frames < tracks.n_frames
+        activity[t.frames[ok], t.person] = t.mouth[ok]
+    for p in range(1, visible.shape[1]):
+        col = activity[:, p]
+        known = col[np.isfinite(col)]
+        if known.size:
+            activity[:, p] = col / max(float(np.median(known)), 1e-3) - 1.0
+    return visible, activity
+
+
+def _decide(visible: np.ndarray, activity: np.ndarray, f0: int, f1: int) -> tuple[int, float, str]:
+    """Speaker, confidence and cue for analysis frames ``f0:f1``."""
+    seen = visible[f0:f1].mean(axis=0) if f1 > f0 else np.zeros(visible.shape[1])
+    candidates = [p for p in range(1, visible.shape[1]) if seen[p] >= 0.5]
+    if not candidates:
+        return OFF_SCREEN_ID, 0.5, "off-screen"
+    if len(candidates) == 1:
+        return candidates[0], 0.9, "single-face"
+    scores = []
+    for p in candidates:
+        col = activity[f0:f1, p]
+        col = col[np.isfinite(col)]
+        scores.append(float(col.mean()) if col.size else 0.0)
+    order = np.argsort(scores)[::-1]
+    best, second = scores[order[0]], scores[order[1]]
+    margin = (best - second) / (abs(best) + abs(second) + 1e-6)
+    confidence = float(np.clip(0.5 + 0.5 * margin, 0.5, 1.0))
+    return candidates[int(order[0])], confidence, "mouth-motion"
+
+
+def assign_speakers(
+    tracks: FaceTracks,
+    speech: Sequence[SpeechSegment],
+    settings: SpeakerSettings = SpeakerSettings(),
+    duration: float | None = None,
+) -> list[SpeakerTurn]:
+    """Turn speech segments and face tracks into speaker turns.
+
+    Parameters
+    ----------
+    tracks : FaceTracks
+        The face stage's output (people, per-frame boxes, mouth motion).
+    speech : sequence of SpeechSegment
+        Where someone speaks.
+    settings : SpeakerSettings
+        Window length and smoothing.
+    duration : float, optional
+        Source duration; turns are clipped to it.
+
+    Returns
+    -------
+    list of SpeakerTurn
+        Sorted by start.
+    """
+    visible, activity = mouth_activity(tracks)
+    fps = float(tracks.fps)
+    turns: list[SpeakerTurn] = []
+    for seg in speech:
+        n = max(1, round(seg.duration / settings.window))
+        edges = np.linspace(seg.start, seg.end, n + 1)
+        windows = []
+        for a, b in itertools.pairwise(edges):
+            f0 = int(np.floor(a * fps))
+            f1 = max(f0 + 1, int(np.ceil(b * fps)))
+            f0, f1 = min(f0, tracks.n_frames), min(f1, tracks.n_frames)
+            speaker, conf, cue = _decide(visible, activity, f0, f1)
+            windows.append(_Window(float(a), float(b), speaker, conf, cue))
+        turns.extend(_windows_to_turns(_absorb_short(windows, settings.min_turn)))
+    turns = _merge(turns, settings.merge_gap)
+    if duration is not None:
+        turns = [
+            SpeakerTurn(t.speaker, t.start, min(t.end, duration), t.confidence, t.cue)
+            for t in turns
+            if t.start < duration
+        ]
+    return turns
+
+
+def _runs(windows: list[_Window]) -> list[list[_Window]]:
+    runs: list[list[_Window]] = []
+    for w in windows:
+        if runs and runs[-1][-1].speaker == w.speaker:
+            runs[-1].append(w)
+        else:
+            runs.append([w])
+    return runs
+
+
+def _absorb_short(windows: list[_Window], min_turn: float) -> list[_Window]:
+    """Give runs shorter than ``min_turn`` to the stronger neighbouring run, shortest first."""
+    runs = _runs(windows)
+    while len(runs) > 1:
+        lengths = [r[-1].end - r[0].start for r in runs]
+        i = int(np.argmin(lengths))
+        if lengths[i] >= min_turn:
+            break
+        left = runs[i - 1] if i > 0 else None
+        right = runs[i + 1] if i + 1 < len(runs) else None
+        target = left if right is None or (left is not None and len(left) >= len(right)) else right
+        assert target is not None
+        who, cue = target[0].speaker, target[0].cue
+        runs[i] = [_Window(w.start, w.end, who, w.confidence * 0.5, cue) for w in runs[i]]
+        runs = _runs([w for r in runs for w in r])
+    return [w for r in runs for w in r]
+
+
+def _windows_to_turns(windows: list[_Window]) -> list[SpeakerTurn]:
+    turns = []
+    for run in _runs(windows):
+        cues = [w.cue for w in run]
+        turns.append(
+            SpeakerTurn(
+                speaker=run[0].speaker,
+                start=run[0].start,
+                end=run[-1].end,
+                confidence=float(np.mean([w.confidence for w in run])),
+                cue=max(set(cues), key=cues.count),
+            )
+        )
+    return turns
+
+
+def _merge(turns: list[SpeakerTurn], gap: float) -> list[SpeakerTurn]:
+    """Join turns of one speaker that are separated by less than ``gap`` seconds."""
+    out: list[SpeakerTurn] = []
+    for t in sorted(turns, key=lambda t: t.start):
+        if out and out[-1].speaker == t.speaker and t.start - out[-1].end < gap:
+            prev = out[-1]
+            total = prev.duration + t.duration
+            conf = (prev.confidence * prev.duration + t.confidence * t.duration) / total
+            out[-1] = SpeakerTurn(prev.speaker, prev.start, max(prev.end, t.end), conf, prev.cue)
+        else:
+            out.append(t)
+    return out

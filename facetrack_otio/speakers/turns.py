@@ -1,0 +1,104 @@
+"""The speaker stage's output types: people and their speaking turns."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# Person id for speech that no visible (or known) person can be tied to.
+OFF_SCREEN_ID = 0
+
+
+@dataclass
+class Person:
+    """Someone found in the video (or the off-screen voice, id 0).
+
+    Attributes
+    ----------
+    id : int
+        1, 2, ... in order of first appearance; 0 for unattributed off-screen speech.
+    name : str
+        Display name ("Speaker 1" unless the user named them).
+    screen_time : float
+        Seconds on screen.
+    speaking_time : float
+        Seconds of speech attributed to them.
+    thumbnail : str or None
+        Path of a face thumbnail (JPEG), relative to the output folder, when written.
+    """
+
+    id: int
+    name: str
+    screen_time: float = 0.0
+    speaking_time: float = 0.0
+    thumbnail: str | None = None
+
+    @property
+    def label(self) -> str:
+        """A whitespace-free label for RTTM and file names, e.g. ``speaker-2``."""
+        return "off-screen" if self.id == OFF_SCREEN_ID else f"speaker-{self.id}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Person:
+        return cls(**d)
+
+
+def default_name(person_id: int) -> str:
+    return "Off-screen" if person_id == OFF_SCREEN_ID else f"Speaker {person_id}"
+
+
+@dataclass(frozen=True)
+class SpeakerTurn:
+    """One person speaking from ``start`` to ``end`` (seconds in the source).
+
+    Attributes
+    ----------
+    speaker : int
+        Person id (0 for off-screen speech not tied to anyone).
+    start, end : float
+        Seconds from the start of the source; ``end > start``.
+    confidence : float
+        0..1, how sure the fusion is about who speaks.
+    cue : str
+        What decided the speaker: ``"single-face"``, ``"mouth-motion"``, ``"voice"`` or
+        ``"off-screen"``.
+    """
+
+    speaker: int
+    start: float
+    end: float
+    confidence: float = 1.0
+    cue: str = "single-face"
+    extra: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        if not self.end > self.start >= 0:
+            raise ValueError(f"turn needs 0 <= start < end, got {self.start}..{self.end}")
+        if not 0.0 <= self.confidence <= 1.0:
+            raise ValueError(f"confidence must be in [0, 1], got {self.confidence}")
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "speaker": self.speaker,
+            "start": round(self.start, 6),
+            "end": round(self.end, 6),
+            "confidence": round(self.confidence, 4),
+            "cue": self.cue,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> SpeakerTurn:
+        return cls(
+            speaker=int(d["speaker"]),
+            start=float(d["start"]),
+            end=float(d["end"]),
+            confidence=float(d.get("confidence", 1.0)),
+            cue=str(d.get("cue", "single-face")),
+        )

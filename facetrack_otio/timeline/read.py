@@ -1,0 +1,141 @@
+"""Read a facetrack timeline back: the ``.otio`` file and the speaker data in its metadata."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+
+from facetrack_otio.errors import InputError
+from facetrack_otio.media.probe import MediaInfo
+from facetrack_otio.speakers.turns import Person, SpeakerTurn, default_name
+from facetrack_otio.timeline.meta import NAMESPACE, SCHEMA_VERSION, facetrack_md
+
+
+@dataclass
+class SpeakerTimeline:
+    """What a facetrack timeline's metadata holds, parsed back.
+
+    Attributes
+    ----------
+    info : MediaInfo
+        The source the timeline was built from.
+    turns : list of SpeakerTurn
+        Every turn, in seconds of the source, sorted by start.
+    people : list of Person
+        Everyone found, with their current names.
+    settings : dict
+        The analysis settings stored at build time.
+    """
+
+    info: MediaInfo
+    turns: list[SpeakerTurn] = field(default_factory=list)
+    people: list[Person] = field(default_factory=list)
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def person(self, person_id: int) -> Person:
+        """The person with this id (a default-named one if the metadata lacks them)."""
+        for p in self.people:
+            if p.id == person_id:
+                return p
+        return Person(person_id, default_name(person_id))
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    reason = text[0] if text else type(exc).__name__
+    return reason if len(reason) <= 160 else reason[:157] + "..."
+
+
+def _fields(cls: type, d: dict[str, Any]) -> dict[str, Any]:
+    # Keys a later version may add are ignored rather than refused.
+    names = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in d.items() if k in names}
+
+
+def _check_ours(timeline: otio.schema.Timeline, where: str) -> dict[str, Any]:
+    md = facetrack_md(timeline)
+    if "schema_version" not in md:
+        raise InputError(
+            f"{where}: not a facetrack timeline (no {NAMESPACE!r} metadata); "
+            "make one with `facetrack run`"
+        )
+    try:
+        version = int(md["schema_version"])
+    except (TypeError, ValueError):
+        raise InputError(f"{where}: damaged facetrack metadata (schema version)") from None
+    if version > SCHEMA_VERSION:
+        raise InputError(
+            f"{where}: made by a newer facetrack (timeline schema {version}, this version reads "
+            f"up to {SCHEMA_VERSION}); upgrade facetrack-otio"
+        )
+    return md
+
+
+def load_timeline(path: str | os.PathLike[str]) -> otio.schema.Timeline:
+    """Load a timeline written by facetrack (``.otio``).
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The ``.otio`` file.
+
+    Returns
+    -------
+    opentimelineio.schema.Timeline
+
+    Raises
+    ------
+    InputError
+        When the file is missing, is not OTIO JSON, holds something other than a timeline, or
+        was not made by facetrack (or by a newer version of it).
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(f"{p}: no such file")
+    if p.is_dir():
+        raise InputError(f"{p}: is a directory, not a timeline file")
+    try:
+        obj = otio.adapters.read_from_file(str(p), adapter_name="otio_json")
+    except Exception as exc:  # the JSON reader raises many kinds; all mean "not readable"
+        raise InputError(f"{p}: not a readable .otio timeline ({_reason(exc)})") from exc
+    if not isinstance(obj, otio.schema.Timeline):
+        what = obj.schema_name() if hasattr(obj, "schema_name") else type(obj).__name__
+        raise InputError(f"{p}: not a timeline (the file holds {what})")
+    _check_ours(obj, str(p))
+    return obj
+
+
+def speaker_data(timeline: otio.schema.Timeline) -> SpeakerTimeline:
+    """Parse the speaker data stored in a facetrack timeline's metadata.
+
+    Parameters
+    ----------
+    timeline : opentimelineio.schema.Timeline
+        A timeline made by :func:`facetrack_otio.timeline.build.build_timeline` (and perhaps
+        renamed since).
+
+    Returns
+    -------
+    SpeakerTimeline
+
+    Raises
+    ------
+    InputError
+        When the timeline is not a facetrack timeline or its metadata is damaged.
+    """
+    where = f"timeline {timeline.name!r}"
+    md = _check_ours(timeline, where)
+    try:
+        info = MediaInfo.from_dict(_fields(MediaInfo, dict(md["source"])))
+        turns = [SpeakerTurn.from_dict(t) for t in md.get("turns", [])]
+        people = [Person.from_dict(_fields(Person, dict(p))) for p in md.get("people", [])]
+        settings = dict(md.get("settings") or {})
+    except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
+        raise InputError(f"{where}: damaged facetrack metadata ({_reason(exc)})") from exc
+    turns.sort(key=lambda t: (t.start, t.end, t.speaker))
+    return SpeakerTimeline(info=info, turns=turns, people=people, settings=settings)

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs what facetrack-otio needs on a fresh Debian machine: the ffmpeg binary (apt),
+# a .venv with the pinned packages, and the project itself (editable).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
+  echo "setup: installing ffmpeg with apt-get" >&2
+  SUDO=""
+  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg >/dev/null
+fi
+
+PY="${PYTHON:-python3}"
+stamp=.venv/.facetrack-installed
+want="$(cat requirements.txt requirements-nodeps.txt pyproject.toml | sha256sum | cut -c1-16)"
+if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+  exit 0
+fi
+if [ ! -x .venv/bin/python ]; then
+  echo "setup: creating .venv" >&2
+  "$PY" -m venv .venv
+fi
+echo "setup: installing pinned packages into .venv" >&2
+.venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
+# facenet-pytorch's metadata pins torch<2.3, numpy<2 and Pillow<10.3; it works with the pins above.
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
+.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+echo "$want" > "$stamp"

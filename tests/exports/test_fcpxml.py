@@ -1,0 +1,193 @@
+"""FCPXML 1.8: valid against Apple's DTD, wrapped for import, every time on a frame."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+from lxml import etree
+
+from facetrack_otio.exports import fcpxml
+from facetrack_otio.media.probe import MediaInfo
+from facetrack_otio.timeline.build import build_timeline
+from facetrack_otio.timeline.meta import timecode_frames
+from tests.timeline.helpers import DTD_1_8, NTSC, ntsc_info, ntsc_turns, people
+
+TIME_ATTRS = ("offset", "start", "duration", "tcStart", "frameDuration")
+
+
+def seconds(value: str) -> Fraction:
+    assert value.endswith("s"), value
+    return Fraction(value[:-1])
+
+
+@pytest.fixture(scope="module")
+def dtd() -> etree.DTD:
+    return etree.DTD(str(DTD_1_8))
+
+
+def _write(timeline: otio.schema.Timeline, tmp_path: Path) -> etree._Element:
+    [path] = fcpxml.write(timeline, tmp_path, "t")
+    assert path.name == "t.fcpxml"
+    return etree.parse(str(path)).getroot()
+
+
+def _frames(value: str, fd: Fraction) -> int:
+    n = seconds(value) / fd
+    assert n.denominator == 1, f"{value} is not a whole number of frames"
+    return int(n)
+
+
+@pytest.mark.parametrize("name", ["two_shot", "hard", "ntsc"])
+def test_valid_and_frame_exact(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path, dtd: etree.DTD
+) -> None:
+    timeline: otio.schema.Timeline = request.getfixturevalue(name)
+    info: MediaInfo = request.getfixturevalue({"ntsc": "ntsc_source"}.get(name, f"{name}_info"))
+    root = _write(timeline, tmp_path)
+    assert dtd.validate(root), dtd.error_log.filter_from_errors()
+
+    # wrapped for import: resources, then library > event > project > sequence > spine
+    assert [c.tag for c in root] == ["resources", "library"]
+    assert root.get("version") == "1.8"
+    event = root.find("library/event")
+    project = event.find("project")
+    assert event.get("name") == project.get("name") == timeline.name
+    sequence = project.find("sequence")
+
+    [fmt] = root.findall("resources/format")
+    fd = seconds(fmt.get("frameDuration"))
+    assert fd == 1 / info.fps
+    assert (int(fmt.get("width")), int(fmt.get("height"))) == (info.width, info.height)
+    assert sequence.get("format") == fmt.get("id")
+
+    [asset] = root.findall("resources/asset")
+    assert asset.get("src") == Path(info.path).resolve().as_uri()
+    tc0 = timecode_frames(info.start_timecode, info.fps)
+    assert _frames(asset.get("start"), fd) == tc0
+    assert asset.get("hasVideo") == "1" and asset.get("hasAudio") == "1"
+
+    # every time attribute anywhere is a whole number of frames
+    for el in root.iter():
+        for attr in TIME_ATTRS:
+            if el.get(attr) is not None:
+                _frames(el.get(attr), fd)
+    seq_start = _frames(sequence.get("tcStart"), fd)
+    assert seq_start == round(timeline.global_start_time.value)
+
+    # the storyline is the program track, clip for clip, frame for frame
+    spine = list(sequence.find("spine"))
+    program = timeline.tracks[0]
+    assert len(spine) == len(program)
+    placed: dict[int, list[tuple[str, int, int, int]]] = {}
+    for el, clip in zip(spine, program, strict=True):
+        assert el.tag == "asset-clip" and el.get("srcEnable") == "video"
+        assert el.get("name") == clip.name
+        offset = _frames(el.get("offset"), fd) - seq_start
+        start = _frames(el.get("start"), fd)
+        assert offset == clip.range_in_parent().start_time.value
+        assert _frames(el.get("duration"), fd) == clip.duration().value
+        assert start == clip.source_range.start_time.value
+        # anchored items: place them back on the timeline through their parent
+        for child in el.findall("asset-clip"):
+            lane = int(child.get("lane"))
+            at = offset + _frames(child.get("offset"), fd) - start
+            placed.setdefault(lane, []).append(
+                (
+                    child.get("name"),
+                    at,
+                    _frames(child.get("duration"), fd),
+                    _frames(child.get("start"), fd),
+                )
+            )
+        markers = el.findall("marker")
+        assert [m.get("value") for m in markers] == [m.name for m in clip.markers]
+        for m_el, m in zip(markers, clip.markers, strict=True):
+            assert _frames(m_el.get("start"), fd) == m.marked_range.start_time.value
+            assert _frames(m_el.get("duration"), fd) == 1
+            assert m_el.get("completed") is None  # a marker, not a to-do
+
+    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
+    audio = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
+    lanes = {k: t for k, t in enumerate(video[1:], 1)} | {-1 - j: t for j, t in enumerate(audio)}
+    assert sorted(placed) == sorted(lanes)
+    for lane, track in lanes.items():
+        want = [
+            (
+                c.name,
+                round(c.range_in_parent().start_time.value),
+                round(c.duration().value),
+                round(c.source_range.start_time.value),
+            )
+            for c in track.find_clips()
+        ]
+        assert sorted(placed[lane], key=lambda x: x[1]) == want
+
+
+def test_ntsc_format_and_timecode(ntsc: otio.schema.Timeline, tmp_path: Path) -> None:
+    root = _write(ntsc, tmp_path)
+    fmt = root.find("resources/format")
+    assert fmt.get("frameDuration") == "1001/30000s"
+    assert fmt.get("name") == "FFVideoFormat1080p2997"
+    asset = root.find("resources/asset")
+    assert asset.get("start") == "18018/5s"  # 108000 frames of 1001/30000 s: 01:00:00:00 NDF
+    assert asset.get("name") == "my clip #1"
+    assert "%20" in asset.get("src") and "%23" in asset.get("src")
+    seq = root.find("library/event/project/sequence")
+    assert seq.get("tcStart") == "18018/5s" and seq.get("tcFormat") == "NDF"
+    assert asset.get("audioRate") == "48000"
+
+
+def test_drop_frame_source(tmp_path: Path, dtd: etree.DTD) -> None:
+    tl = build_timeline(ntsc_info(tmp_path / "df.mov", "01:00:00;00"), ntsc_turns(), people(1, 2))
+    root = _write(tl, tmp_path)
+    assert dtd.validate(root)
+    seq = root.find("library/event/project/sequence")
+    assert seq.get("tcFormat") == "DF"
+    assert seconds(seq.get("tcStart")) == Fraction(107892) / NTSC
+
+
+def test_25_fps_two_shot(two_shot: otio.schema.Timeline, tmp_path: Path) -> None:
+    root = _write(two_shot, tmp_path)
+    fmt = root.find("resources/format")
+    assert fmt.get("frameDuration") == "1/25s" and fmt.get("name") == "FFVideoFormat720p25"
+
+
+def test_odd_size_gets_no_format_name(hard: otio.schema.Timeline, tmp_path: Path) -> None:
+    fmt = _write(hard, tmp_path).find("resources/format")
+    assert fmt.get("name") is None and (fmt.get("width"), fmt.get("height")) == ("854", "480")
+
+
+def test_foreign_flat_timeline(tmp_path: Path, dtd: etree.DTD) -> None:
+    # no facetrack metadata: the rate comes from the clips, V2 starts past the end of V1
+    def clip(name: str, start: int, dur: int) -> otio.schema.Clip:
+        r = otio.opentime.RationalTime
+        return otio.schema.Clip(
+            name=name,
+            media_reference=otio.schema.ExternalReference(
+                target_url="file:///media/a.mov",
+                available_range=otio.opentime.TimeRange(r(0, 24), r(1000, 24)),
+            ),
+            source_range=otio.opentime.TimeRange(r(start, 24), r(dur, 24)),
+        )
+
+    tl = otio.schema.Timeline(name="other")
+    v1, v2 = otio.schema.Track(name="V1"), otio.schema.Track(name="V2")
+    v1.extend([clip("a", 0, 48), otio.schema.Gap(duration=otio.opentime.RationalTime(24, 24))])
+    v1.append(clip("b", 100, 24))
+    v2.extend([otio.schema.Gap(duration=otio.opentime.RationalTime(120, 24)), clip("c", 10, 24)])
+    tl.tracks.extend([v1, v2])
+    root = _write(tl, tmp_path)
+    assert dtd.validate(root), dtd.error_log.filter_from_errors()
+    spine = root.find("library/event/project/sequence/spine")
+    assert [c.tag for c in spine] == ["asset-clip", "gap", "asset-clip", "gap"]
+    lane = spine[-1].find("asset-clip")
+    assert lane.get("lane") == "1" and lane.get("offset") == "5s"
+
+
+def test_timeline_left_unchanged(ntsc: otio.schema.Timeline, tmp_path: Path) -> None:
+    before = otio.adapters.write_to_string(ntsc, "otio_json")
+    fcpxml.write(ntsc, tmp_path, "t")
+    assert otio.adapters.write_to_string(ntsc, "otio_json") == before

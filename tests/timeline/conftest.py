@@ -1,0 +1,3 @@
+"""Fixtures for these tests."""
+
+from tests.timeline.fixtures import *  # noqa: F403
