@@ -95,16 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
     exp = sub.add_parser(
         "export",
         help="export a facetrack .otio timeline to editor formats",
-        description="Write the timeline as otio, fcpxml, fcp7, edl and/or rttm.",
+        description="Write the timeline as otio, fcpxml (Final Cut Pro, Resolve), fcp7 "
+        "(Premiere), edl (the program and one per speaker) and/or rttm, named after the "
+        "timeline file, e.g. `facetrack export out/talk.otio -f fcpxml -o for-resolve/`.",
         epilog=EPILOG,
     )
     exp.add_argument("timeline", help="a .otio written by facetrack")
     exp.add_argument(
         "--format",
         "-f",
-        nargs="+",
-        default=["all"],
-        help="otio, fcpxml, fcp7, edl, rttm or all (default)",
+        action="append",
+        metavar="FORMAT",
+        help="otio, fcpxml, fcp7, edl, rttm or all (default); repeat or separate by commas",
     )
     exp.add_argument("-o", "--output", metavar="OUTDIR", help="default: the timeline's folder")
 
@@ -112,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
         "name",
         help="rename people (tracks, clips, markers, metadata) and export again",
         description="Rename people in a facetrack timeline, e.g. `facetrack name talk.otio "
-        "1=Alice 2=Bob`, then write the .otio and every export again beside it.",
+        "1=Alice 2=Bob` (ids as in 'Speaker 1'; off-screen=NAME for the off-screen voice), "
+        "then write the .otio and every export again beside it.",
         epilog=EPILOG,
     )
     name.add_argument("timeline", help="a .otio written by facetrack")
@@ -121,7 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     ren = sub.add_parser(
         "render",
         help="render one mp4 per speaker turn of a facetrack timeline",
-        description="Render one clip per speaker turn (H.264/AAC, +faststart) with ffmpeg.",
+        description="Render one clip per speaker turn (H.264/AAC, +faststart) with ffmpeg, "
+        "from the source video the timeline points at.",
         epilog=EPILOG,
     )
     ren.add_argument("timeline", help="a .otio written by facetrack")
@@ -184,7 +188,7 @@ class _Progress:
                 self.bar.close()
                 self.bar = None
         elif artifact is not None:
-            log.info("%s done", step)
+            log.debug("%s done", step)
 
 
 @contextlib.contextmanager
@@ -214,16 +218,25 @@ def _staging(outdir: Path) -> Iterator[Path]:
 
 
 def _settings_from_args(args: argparse.Namespace) -> Any:
-    from facetrack_otio.config import Settings, updated
+    from facetrack_otio.config import Settings
+    from facetrack_otio.config import updated as _updated
 
     faces = {"device": args.device, "embedder_weights": args.embedder_weights}
     for key in ("tracker", "max_fps", "max_side"):
         if getattr(args, key) is not None:
             faces[key] = getattr(args, key)
-    return updated(
-        Settings(render=_render_settings(args)),
-        {"faces": faces, "audio_stream": args.audio_stream},
-    )
+    # Clips carry the audio stream the analysis listens to.
+    try:
+        return _updated(
+            Settings(render=_render_settings(args)),
+            {
+                "faces": faces,
+                "audio_stream": args.audio_stream,
+                "render": {"audio_stream": args.audio_stream},
+            },
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
 
 
 # --------------------------------------------------------------------------- commands
@@ -286,51 +299,69 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from facetrack_otio.exports import export_timeline, resolve_formats
+    """``facetrack export``: write a saved timeline in the chosen formats."""
+    from facetrack_otio.exports import resolve_formats
     from facetrack_otio.timeline.read import load_timeline
 
-    formats = resolve_formats(args.format)
-    timeline = load_timeline(args.timeline)
-    outdir = Path(args.output) if args.output else Path(args.timeline).parent
-    try:
-        written = export_timeline(timeline, outdir, Path(args.timeline).stem, formats)
-    except OSError as exc:
-        raise InputError(f"{outdir}: cannot write ({exc.strerror})") from None
-    for p in written:
+    formats = resolve_formats(args.format or ["all"])  # a bad name fails before any reading
+    path = Path(args.timeline)
+    timeline = load_timeline(path)
+    outdir = Path(args.output) if args.output else path.parent
+    for p in _export_staged(timeline, outdir, path.stem, formats):
         print(p)
     return 0
 
 
 def cmd_name(args: argparse.Namespace) -> int:
-    from facetrack_otio.exports import export_timeline
+    """``facetrack name``: rename people, then write the timeline and its exports again."""
     from facetrack_otio.timeline.names import parse_names, rename_people
     from facetrack_otio.timeline.read import load_timeline
 
     names = parse_names(args.names)
     path = Path(args.timeline)
     timeline = rename_people(load_timeline(path), names)
-    written = export_timeline(timeline, path.parent, path.stem)
-    for p in written:
+    for p in _export_staged(timeline, path.parent, path.stem, ["all"]):
         print(p)
     return 0
 
 
+def _export_staged(timeline: Any, outdir: Path, stem: str, formats: Sequence[str]) -> list[Path]:
+    """Export through a staging folder: either every file lands in ``outdir``, or none does."""
+    from facetrack_otio.exports import export_timeline
+
+    with _staging(outdir) as stage:
+        try:
+            written = export_timeline(timeline, stage, stem, formats)
+        except OSError as exc:
+            raise InputError(f"{outdir}: cannot write ({exc.strerror or exc})") from None
+        return [outdir / p.relative_to(stage) for p in written]
+
+
 def cmd_render(args: argparse.Namespace) -> int:
+    """``facetrack render``: one mp4 per speaker turn, from the timeline's source video."""
+    import dataclasses
+
     from facetrack_otio.render.clips import render_turns
     from facetrack_otio.timeline.read import load_timeline, speaker_data
 
+    settings = _render_settings(args)
     data = speaker_data(load_timeline(args.timeline))
     if not Path(data.info.path).is_file():
         raise InputError(f"{data.info.path}: source media of the timeline not found")
-    report = render_turns(
-        data.info,
-        data.turns,
-        data.people,
-        Path(args.output),
-        _render_settings(args),
-        progress=not args.quiet,
-    )
-    for p in report.outputs:
+    # The clips carry the audio stream the analysis listened to.
+    stream = data.settings.get("audio_stream", 0)
+    if isinstance(stream, int) and stream in data.info.audio_streams:
+        settings = dataclasses.replace(settings, audio_stream=stream)
+    outdir = Path(args.output)
+    if not data.turns:
+        log.warning("%s: no speaker turns, nothing to render", args.timeline)
+        return 0
+    with _staging(outdir) as stage:
+        report = render_turns(
+            data.info, data.turns, data.people, stage, settings, progress=not args.quiet
+        )
+        outputs = [outdir / p.name for p in report.outputs]
+    for p in outputs:
         print(p)
     for turn, why in report.failures:
         log.error("clip %.2f-%.2fs failed: %s", turn.start, turn.end, why)

@@ -10,6 +10,7 @@ from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
 from facetrack_otio.render.clips import RenderSettings
+from facetrack_otio.speakers.voice import VoiceSettings
 from facetrack_otio.speech.vad import VadSettings
 
 
@@ -33,8 +34,14 @@ class FaceSettings:
     """Detections below this score are ignored."""
     detect_batch: int = 0
     """Detection frames per MTCNN call; 0 chooses (1 on CPU, where batching gains nothing)."""
-    tracker: str = "kcf"
-    """OpenCV tracker between detections: mosse, kcf, csrt, or none."""
+    threads: int = 1
+    """Torch threads during the face stage (restored after); 0 leaves torch's setting. On 2
+    cores with ffmpeg decoding beside it, 1 thread was fastest (docs/performance.md)."""
+    prefetch: int = 8
+    """Analysis frames decoded ahead in a background thread (0: decode on demand)."""
+    tracker: str = "template"
+    """Tracker between detections: template (gray normalised cross-correlation, the fastest
+    and steadiest measured here), mosse, kcf, csrt, or none."""
     redetect_intervals: tuple[int, int, int, int] = (80, 40, 20, 10)
     """Source frames between detections at tracker success >=95%, >=80%, >=60%, below."""
     monitor_window: int = 20
@@ -65,8 +72,11 @@ class SpeakerSettings:
     """Turns shorter than this are merged into their neighbours."""
     merge_gap: float = 0.6
     """Turns of the same speaker separated by less than this are joined."""
-    offscreen_after: float = 0.5
-    """Speech with no face visible for at least this long becomes an off-screen turn."""
+    overlap_activity: float = 2.0
+    """A second mouth moving at least this much (relative to its usual level) while another
+    person speaks makes an overlapping turn..."""
+    overlap_ratio: float = 0.5
+    """...when it moves at least this fraction as much as the main speaker's."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +86,7 @@ class Settings:
     faces: FaceSettings = field(default_factory=FaceSettings)
     vad: VadSettings = field(default_factory=VadSettings)
     speakers: SpeakerSettings = field(default_factory=SpeakerSettings)
+    voice: VoiceSettings = field(default_factory=VoiceSettings)
     audio_stream: int = 0
     """Which audio stream to listen to (0 = the first)."""
     reframe_hz: float = 5.0
@@ -88,6 +99,7 @@ class Settings:
             "faces": settings_to_dict(self.faces),
             "vad": settings_to_dict(self.vad),
             "speakers": settings_to_dict(self.speakers),
+            "voice": settings_to_dict(self.voice),
             "audio_stream": self.audio_stream,
             "reframe_hz": self.reframe_hz,
             "render": settings_to_dict(self.render),

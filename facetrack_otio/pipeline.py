@@ -23,6 +23,7 @@ from facetrack_otio.media.decode import read_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.speakers.active import assign_speakers
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn, default_name
+from facetrack_otio.speakers.voice import attribute_by_voice
 from facetrack_otio.speech.segments import SpeechSegment
 from facetrack_otio.speech.vad import detect_speech
 from facetrack_otio.timeline.build import build_timeline
@@ -156,8 +157,8 @@ class SpeakerPipeline:
         emit("faces", faces, completed=faces.n_frames, total=faces.n_frames)
 
         t0 = time.perf_counter()
+        pcm = read_audio(info, 16000, s.audio_stream)
         if info.has_audio:
-            pcm = read_audio(info, 16000, s.audio_stream)
             speech = detect_speech(pcm, 16000, s.vad)
         else:
             speech = []
@@ -167,6 +168,7 @@ class SpeakerPipeline:
 
         t0 = time.perf_counter()
         turns = assign_speakers(faces, speech, s.speakers, duration=info.duration)
+        turns = attribute_by_voice(turns, pcm, 16000, s.voice)
         people = self._people(faces, turns)
         timings["speakers"] = time.perf_counter() - t0
         emit("speakers", turns)

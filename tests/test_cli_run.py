@@ -13,6 +13,7 @@ import pytest
 from lxml import etree
 
 from facetrack_otio.eval.der import diarization_error_rate
+from facetrack_otio.eval.speech import speech_scores
 from facetrack_otio.exports.rttm import read_rttm
 from facetrack_otio.media.probe import probe
 
@@ -22,7 +23,9 @@ DTD = ROOT / "tests" / "data" / "FCPXMLv1_8.dtd"
 REAL = "SadTalker__WDA_AlexandriaOcasioCortez_000"
 
 # clip -> expected number of people
-CLIPS = {"two_shot": 2, "cuts": 2, "enter_exit": 2, REAL: 1}
+CLIPS = {"two_shot": 2, "cuts": 2, "enter_exit": 2, "hard": 2, REAL: 1}
+# clip -> highest acceptable diarization error rate (0.25 s collar, overlap scored)
+DER_LIMITS = {"two_shot": 0.10, "cuts": 0.10, "enter_exit": 0.10, "hard": 0.20}
 
 
 def facetrack(*args: str) -> subprocess.CompletedProcess[str]:
@@ -78,13 +81,37 @@ def test_people_count(runs: dict, clip: str) -> None:
     assert len(people) == CLIPS[clip]
 
 
-@pytest.mark.parametrize("clip", ["two_shot", "cuts"])
+@pytest.mark.parametrize("clip", list(DER_LIMITS))
 def test_diarization_error_rate(runs: dict, clip: str) -> None:
     outdir, _ = runs[clip]
     hyp = [s for segs in read_rttm(outdir / f"{clip}.rttm").values() for s in segs]
     ref = [s for segs in read_rttm(SAMPLES / f"{clip}.rttm").values() for s in segs]
     result = diarization_error_rate(ref, hyp, collar=0.25)
-    assert result.der <= 0.25, result
+    assert result.der <= DER_LIMITS[clip], result
+
+
+@pytest.mark.parametrize("clip", list(DER_LIMITS))
+def test_speech_f1(runs: dict, clip: str) -> None:
+    _, summary = runs[clip]
+    ref = [(s, e) for segs in read_rttm(SAMPLES / f"{clip}.rttm").values() for _, s, e in segs]
+    assert speech_scores(ref, [tuple(s) for s in summary["speech"]]).f1 >= 0.90
+
+
+def test_voice_over_is_tied_to_its_speaker(runs: dict) -> None:
+    # enter_exit: 25.1-28.1 s shows no face while A speaks; A's voice was learned from the
+    # turns where A was seen speaking, so the voice-over goes to A, not to "Off-screen".
+    _, summary = runs["enter_exit"]
+    over = [t for t in summary["turns"] if t["start"] < 27.0 and t["end"] > 26.0]
+    assert len(over) == 1 and over[0]["cue"] == "voice"
+    first = min(summary["turns"], key=lambda t: t["start"])  # A, alone on screen at the start
+    assert over[0]["speaker"] == first["speaker"]
+
+
+def test_real_speaker_speaking_time_matches_speech(runs: dict) -> None:
+    _, summary = runs[REAL]
+    speech = sum(e - s for s, e in summary["speech"])
+    (person,) = [p for p in summary["people"] if p["id"] > 0]
+    assert abs(person["speaking_time"] - speech) <= 0.15 * speech
 
 
 @pytest.mark.parametrize("clip", list(CLIPS))
@@ -138,14 +165,64 @@ def test_clips_match_turns_and_have_audio(runs: dict, clip: str) -> None:
         assert f"speaker-{turn['speaker']}" in path.name or turn["speaker"] == 0
 
 
-def test_timeline_rate_is_exact_for_ntsc(tmp_path: Path) -> None:
+def test_timeline_rate_is_exact_for_ntsc(runs: dict) -> None:
     # hard.mp4 is 30000/1001 with variable frame timing: the timeline keeps the NTSC rate.
-    proc = facetrack("-q", "run", str(SAMPLES / "hard.mp4"), "-o", str(tmp_path), "--no-render")
-    assert proc.returncode == 0, proc.stderr
-    tl = otio.adapters.read_from_file(str(tmp_path / "hard.otio"))
+    outdir, _ = runs["hard"]
+    tl = otio.adapters.read_from_file(str(outdir / "hard.otio"))
     rate = tl.video_tracks()[0][0].source_range.duration.rate
     assert Fraction(rate).limit_denominator(1001) == Fraction(30000, 1001)
-    assert not (tmp_path / "clips").exists()
+
+
+def test_no_audio_gives_face_only_timeline(tmp_path: Path) -> None:
+    silent_video = tmp_path / "no audio.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(SAMPLES / f"{REAL}.mp4"),
+            "-an",
+            "-c:v",
+            "copy",
+            str(silent_video),
+        ],
+        check=True,
+    )
+    proc = facetrack("-q", "run", str(silent_video), "-o", str(tmp_path / "out"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "no audio stream" in proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["turns"] == []
+    assert [p["id"] for p in summary["people"]] == [1]
+    tl = otio.adapters.read_from_file(str(tmp_path / "out" / "no audio.otio"))
+    assert not tl.audio_tracks()
+    assert not (tmp_path / "out" / "clips").exists()
+
+
+def test_digital_silence_gives_no_turns(tmp_path: Path) -> None:
+    muted = tmp_path / "muted.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-i",
+            str(SAMPLES / f"{REAL}.mp4"),
+            "-af",
+            "volume=0",
+            "-c:v",
+            "copy",
+            "-c:a",
+            "aac",
+            str(muted),
+        ],
+        check=True,
+    )
+    proc = facetrack("-q", "run", str(muted), "-o", str(tmp_path / "out"), "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["turns"] == [] and summary["speech"] == []
 
 
 @pytest.mark.parametrize(

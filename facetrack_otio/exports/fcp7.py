@@ -27,6 +27,7 @@ from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
 
+from facetrack_otio.errors import InputError
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.timeline.meta import (
     facetrack_md,
@@ -158,8 +159,17 @@ def to_string(timeline: otio.schema.Timeline) -> str:
     Returns
     -------
     str
+
+    Raises
+    ------
+    InputError
+        When the rate has no SMPTE timecode (e.g. 12.5 fps), which xmeml requires.
     """
-    raw = otio.adapters.write_to_string(_prepare(timeline), adapter_name="fcp_xml")
+    try:
+        raw = otio.adapters.write_to_string(_prepare(timeline), adapter_name="fcp_xml")
+    except ValueError as exc:
+        fps = float(timeline_fps(timeline))
+        raise InputError(f"cannot write FCP7 XML at {fps:g} fps: {exc}") from exc
     return _normalise(raw, timeline)
 
 
@@ -179,6 +189,11 @@ def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: 
     -------
     list of pathlib.Path
         The file written.
+
+    Raises
+    ------
+    InputError
+        When the rate has no SMPTE timecode.
     """
     path = Path(outdir) / f"{stem}{SUFFIX}"
     atomic_write_text(path, to_string(timeline))

@@ -10,7 +10,9 @@ keeps a capped reservoir of embeddings; after the pass, tracklets are clustered 
 from __future__ import annotations
 
 import logging
+import queue
 import random
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -21,6 +23,7 @@ import numpy as np
 import torch
 
 from facetrack_otio.config import FaceSettings
+from facetrack_otio.faces.cascade import Cascade
 from facetrack_otio.faces.detections import Detections
 from facetrack_otio.faces.embed import Embedder, make_embedder
 from facetrack_otio.faces.identity import assign_people
@@ -121,7 +124,7 @@ class _Tracklet:
         self.seen = 0  # embeddings offered so far, for reservoir sampling
         self.reservoir = reservoir
         self.rng = rng
-        self.last_patch: np.ndarray | None = None
+        self.last_gray: np.ndarray | None = None
         self.last_frame = -2
 
     def wants_embedding(self) -> int:
@@ -151,21 +154,19 @@ class FaceAnalyzer:
     def __init__(self, settings: FaceSettings = FaceSettings()) -> None:
         self.settings = settings
         self.device = pick_device(settings.device)
-        self.detector = mtcnn(str(self.device), settings.min_face_size, settings.thresholds)
+        nets = mtcnn(str(self.device), settings.min_face_size, settings.thresholds)
+        self.detector = Cascade(nets, settings.min_face_size, settings.thresholds, device=self.device)
         self.embedder: Embedder = make_embedder(settings.embedder_weights, self.device)
         batch = settings.detect_batch or (1 if self.device.type == "cpu" else 8)
         self.batch = max(1, batch)
 
     def detect(self, images: list[np.ndarray]) -> list[Detections]:
-        """MTCNN on a batch of same-size RGB frames."""
-        if not images:
-            return []
-        with torch.inference_mode():
-            boxes, probs, points = self.detector.detect(np.stack(images), landmarks=True)
-        return [
-            Detections.from_mtcnn(b, p, pt, self.settings.min_confidence)
-            for b, p, pt in zip(boxes, probs, points)
-        ]
+        """MTCNN on RGB frames at the analysis size (faces scoring ``min_confidence`` or more)."""
+        out = []
+        for image in images:
+            d = self.detector.detect(image)
+            out.append(d[np.flatnonzero(d.confidence >= self.settings.min_confidence)])
+        return out
 
     def analyze(
         self,
@@ -185,6 +186,19 @@ class FaceAnalyzer:
             Frames to use instead of decoding ``info`` (they must be at the analysis size and
             rate that :func:`analysis_size` and :func:`analysis_rate` give).
         """
+        previous = torch.get_num_threads()
+        if self.settings.threads > 0:
+            # Intra-op threads fight ffmpeg (decoding in parallel) and each other for the
+            # cores; on 2 cores one thread was measured fastest (docs/performance.md).
+            torch.set_num_threads(self.settings.threads)
+        try:
+            return self._analyze(info, progress, frames)
+        finally:
+            torch.set_num_threads(previous)
+
+    def _analyze(
+        self, info: MediaInfo, progress: Progress | None, frames: Iterator[Frame] | None
+    ) -> FaceTracks:
         s = self.settings
         size = analysis_size(info, s.max_side)
         fps = analysis_rate(info, s.max_fps)
@@ -202,7 +216,7 @@ class FaceAnalyzer:
         source = (
             frames
             if frames is not None
-            else iter_frames(info, size, fps, scale_flags=s.scale_flags)
+            else _prefetch(iter_frames(info, size, fps, scale_flags=s.scale_flags), s.prefetch)
         )
 
         last_thumb: np.ndarray | None = None
@@ -242,7 +256,8 @@ class FaceAnalyzer:
                     det = self.detect([fr.image])[0].clip(*size)
                     stats["motion_detects"] += 1
                 prev_thumb = thumb
-                faces = tracker.update(fr.image, det)
+                # The template tracker works on the gray frame made above for the cut check.
+                faces = tracker.update(gray if s.tracker == "template" else fr.image, det)
                 if det is not None:
                     stats["detections"] += len(det)
                     stats["detect_frames"] += 1
@@ -307,10 +322,12 @@ class FaceAnalyzer:
             tl = open_tracklets.get(tid)
             if tl is None:
                 tl = open_tracklets[tid] = _Tracklet(tid, self.settings.reservoir, rng)
-            patch = mouth_patch(gray, faces.landmarks[j])
-            consecutive = tl.last_frame == fr.index - 1
-            tl.mouth.append(patch_motion(tl.last_patch if consecutive else None, patch))
-            tl.last_patch, tl.last_frame = patch, fr.index
+            # Both frames are cut at this frame's landmarks: a landmark jump at a new
+            # detection must not read as mouth motion.
+            consecutive = tl.last_frame == fr.index - 1 and tl.last_gray is not None
+            previous = mouth_patch(tl.last_gray, faces.landmarks[j]) if consecutive else None
+            tl.mouth.append(patch_motion(previous, mouth_patch(gray, faces.landmarks[j])))
+            tl.last_gray, tl.last_frame = gray, fr.index
             tl.frames.append(fr.index)
             tl.boxes.append(faces.xyxy[j])
             tl.landmarks.append(faces.landmarks[j])
@@ -330,6 +347,56 @@ class FaceAnalyzer:
                     tl.embeddings.append(e)
                 else:
                     tl.embeddings[slot] = e
+
+
+def _prefetch(frames: Iterator[Frame], depth: int) -> Iterator[Frame]:
+    """Decode ahead in a thread, so ffmpeg works while the models run.
+
+    Reading the pipe releases the GIL; at most ``depth`` frames wait in memory. Errors of the
+    decoder are raised here, in the consumer.
+    """
+    if depth <= 0:
+        yield from frames
+        return
+    box: queue.Queue[Any] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+    end = object()
+
+    def put(item: Any) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for fr in frames:
+                if not put(fr):
+                    break
+            put(end)
+        except BaseException as exc:
+            put(exc)
+        finally:
+            close = getattr(frames, "close", None)
+            if close is not None:
+                close()
+
+    worker = threading.Thread(target=run, name="facetrack-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            item = box.get()
+            if item is end:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        worker.join()
 
 
 def _untracked_motion(prev: np.ndarray, cur: np.ndarray, boxes: np.ndarray) -> bool:

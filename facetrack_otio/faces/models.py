@@ -18,6 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from facetrack_otio.errors import InputError
+
 log = logging.getLogger(__name__)
 
 
@@ -108,9 +110,24 @@ def facenet() -> types.ModuleType:
 
 
 def pick_device(requested: str = "auto") -> torch.device:
-    """CUDA, then Apple MPS, then CPU; or the device named by ``requested``."""
+    """CUDA, then Apple MPS, then CPU; or the device named by ``requested``.
+
+    Raises
+    ------
+    InputError
+        For a device name torch does not know, or one this machine does not have.
+    """
     if requested != "auto":
-        return torch.device(requested)
+        try:
+            device = torch.device(requested)
+        except RuntimeError:
+            raise InputError(f"unknown device {requested!r} (use auto, cpu, cuda or mps)") from None
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise InputError(f"device {requested!r} asked for, but CUDA is not available here")
+        mps = getattr(torch.backends, "mps", None)
+        if device.type == "mps" and not (mps is not None and mps.is_available()):
+            raise InputError("device 'mps' asked for, but Apple MPS is not available here")
+        return device
     if torch.cuda.is_available():
         return torch.device("cuda")
     mps = getattr(torch.backends, "mps", None)

@@ -12,11 +12,87 @@ from scipy.optimize import linear_sum_assignment
 
 from facetrack_otio.faces.detections import Detections, box_iou
 
-TRACKERS = ("mosse", "kcf", "csrt", "none")
+TRACKERS = ("template", "mosse", "kcf", "csrt", "none")
+
+
+class TemplateTracker:
+    """Follows a face by normalised cross-correlation of its gray template (translation only).
+
+    The face seen at the last detection, shrunk so its width is ``side`` pixels, is searched
+    for in a window around its last position (``cv2.matchTemplate``, ``TM_CCOEFF_NORMED``); the
+    peak is refined to a fraction of a pixel with a parabola through its neighbours. An update
+    fails when the best correlation is below ``min_score`` (face turned away, covered or gone).
+    The template is never updated between detections, so the box cannot drift off the face,
+    and on a still face the peak stays exactly where it was. About 0.2 ms per face and frame
+    at 640x360, against ~3 ms for KCF and ~16 ms for KCF on a large face; OpenCV's MOSSE was
+    measured to fail on static frames for some box shapes.
+
+    Same interface as OpenCV's trackers: ``init(image, (x, y, w, h))`` and
+    ``update(image) -> (ok, (x, y, w, h))``, for RGB or gray frames.
+    """
+
+    def __init__(self, side: int = 40, search: float = 0.5, min_score: float = 0.5) -> None:
+        self.side = side
+        self.search = search
+        self.min_score = min_score
+        self.template: np.ndarray | None = None
+        self.roi = (0.0, 0.0, 0.0, 0.0)
+        self.scale = 1.0
+
+    @staticmethod
+    def _gray(image: np.ndarray) -> np.ndarray:
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY) if image.ndim == 3 else image
+
+    def init(self, image: np.ndarray, roi: tuple[float, float, float, float]) -> None:
+        x, y, w, h = (float(v) for v in roi)
+        self.scale = min(1.0, self.side / max(w, 1.0))
+        crop = self._gray(image[int(y) : int(y + h), int(x) : int(x + w)])
+        size = (max(4, round(w * self.scale)), max(4, round(h * self.scale)))
+        self.template = cv2.resize(crop, size, interpolation=cv2.INTER_AREA).astype(np.float32)
+        self.roi = (x, y, w, h)
+
+    def update(self, image: np.ndarray) -> tuple[bool, tuple[float, float, float, float]]:
+        if self.template is None:
+            return False, self.roi
+        x, y, w, h = self.roi
+        ih, iw = image.shape[:2]
+        mx, my = w * self.search, h * self.search
+        sx1, sy1 = max(0, int(x - mx)), max(0, int(y - my))
+        sx2, sy2 = min(iw, int(np.ceil(x + w + mx))), min(ih, int(np.ceil(y + h + my)))
+        th, tw = self.template.shape
+        # The search window at template scale; its size fixes the scale used for it exactly.
+        ww, wh = round((sx2 - sx1) * self.scale), round((sy2 - sy1) * self.scale)
+        if ww < tw or wh < th:
+            return False, self.roi
+        window = cv2.resize(
+            self._gray(image[sy1:sy2, sx1:sx2]), (ww, wh), interpolation=cv2.INTER_AREA
+        ).astype(np.float32)
+        score = cv2.matchTemplate(window, self.template, cv2.TM_CCOEFF_NORMED)
+        _, best, _, (px, py) = cv2.minMaxLoc(score)
+        if not best >= self.min_score:  # also catches NaN on a flat window
+            return False, self.roi
+        fx = px + _peak_offset(score[py, max(px - 1, 0) : px + 2])
+        fy = py + _peak_offset(score[max(py - 1, 0) : py + 2, px])
+        kx, ky = (sx2 - sx1) / ww, (sy2 - sy1) / wh
+        self.roi = (sx1 + fx * kx, sy1 + fy * ky, w, h)
+        return True, self.roi
+
+
+def _peak_offset(values: np.ndarray) -> float:
+    """Sub-pixel offset (-0.5..0.5) of a peak from its value and its two neighbours."""
+    if len(values) < 3:  # peak on the border of the search window
+        return 0.0
+    left, mid, right = (float(v) for v in values)
+    denom = left - 2 * mid + right
+    if denom >= 0:
+        return 0.0
+    return float(np.clip(0.5 * (left - right) / denom, -0.5, 0.5))
 
 
 def _make_cv_tracker(kind: str) -> Any:
-    """An OpenCV single-object tracker (OpenCV 4.x and 5.x names both work)."""
+    """A single-object tracker (OpenCV 4.x and 5.x names both work)."""
+    if kind == "template":
+        return TemplateTracker()
     if kind == "kcf":
         return cv2.TrackerKCF.create() if hasattr(cv2, "TrackerKCF") else cv2.TrackerKCF_create()
     if kind == "csrt":
@@ -78,7 +154,7 @@ class FaceTracker:
     """
 
     def __init__(
-        self, kind: str = "mosse", iou_match: float = 0.3, max_lost: int = 3, dead_zone: float = 2.0
+        self, kind: str = "template", iou_match: float = 0.3, max_lost: int = 3, dead_zone: float = 2.0
     ) -> None:
         if kind not in TRACKERS:
             raise ValueError(f"unknown tracker {kind!r}; choose one of {', '.join(TRACKERS)}")

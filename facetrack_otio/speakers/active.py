@@ -25,6 +25,13 @@ from facetrack_otio.faces.analyze import FaceTracks
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
 from facetrack_otio.speech.segments import SpeechSegment
 
+# Mouth motion below this (contrast-normalised units) is noise on a still mouth.
+_MOTION_FLOOR = 0.05
+
+
+# Activity (relative to the face's usual level) under which a lone face counts as silent.
+_STILL = 0.0
+
 
 @dataclass(frozen=True)
 class _Window:
@@ -58,18 +65,26 @@ def mouth_activity(tracks: FaceTracks) -> tuple[np.ndarray, np.ndarray]:
         col = activity[:, p]
         known = col[np.isfinite(col)]
         if known.size:
-            activity[:, p] = col / max(float(np.median(known)), 1e-3) - 1.0
+            # The floor keeps a face whose mouth never moves from turning noise into motion.
+            activity[:, p] = col / max(float(np.median(known)), _MOTION_FLOOR) - 1.0
     return visible, activity
 
 
-def _decide(visible: np.ndarray, activity: np.ndarray, f0: int, f1: int) -> tuple[int, float, str]:
-    """Speaker, confidence and cue for analysis frames ``f0:f1``."""
+def _decide(
+    visible: np.ndarray, activity: np.ndarray, f0: int, f1: int, settings: SpeakerSettings
+) -> tuple[int, float, str, int | None]:
+    """Speaker, confidence, cue and an overlapping second speaker for frames ``f0:f1``."""
     seen = visible[f0:f1].mean(axis=0) if f1 > f0 else np.zeros(visible.shape[1])
     candidates = [p for p in range(1, visible.shape[1]) if seen[p] >= 0.5]
     if not candidates:
-        return OFF_SCREEN_ID, 0.5, "off-screen"
+        return OFF_SCREEN_ID, 0.5, "off-screen", None
     if len(candidates) == 1:
-        return candidates[0], 0.9, "single-face"
+        # The only face speaks, unless its mouth stays still: then the speech may be someone
+        # out of view, and the low confidence lets the voice stage look again.
+        col = activity[f0:f1, candidates[0]]
+        col = col[np.isfinite(col)]
+        still = col.size > 0 and float(col.mean()) < _STILL
+        return candidates[0], 0.6 if still else 0.9, "single-face", None
     scores = []
     for p in candidates:
         col = activity[f0:f1, p]
@@ -79,7 +94,10 @@ def _decide(visible: np.ndarray, activity: np.ndarray, f0: int, f1: int) -> tupl
     best, second = scores[order[0]], scores[order[1]]
     margin = (best - second) / (abs(best) + abs(second) + 1e-6)
     confidence = float(np.clip(0.5 + 0.5 * margin, 0.5, 1.0))
-    return candidates[int(order[0])], confidence, "mouth-motion"
+    # Two mouths both moving hard at once: both are talking (overlapping speech).
+    both = second >= settings.overlap_activity and second >= settings.overlap_ratio * best
+    other = candidates[int(order[1])] if both else None
+    return candidates[int(order[0])], confidence, "mouth-motion", other
 
 
 def assign_speakers(
@@ -109,6 +127,7 @@ def assign_speakers(
     visible, activity = mouth_activity(tracks)
     fps = float(tracks.fps)
     turns: list[SpeakerTurn] = []
+    overlaps: list[_Window] = []
     for seg in speech:
         n = max(1, round(seg.duration / settings.window))
         edges = np.linspace(seg.start, seg.end, n + 1)
@@ -117,9 +136,12 @@ def assign_speakers(
             f0 = int(np.floor(a * fps))
             f1 = max(f0 + 1, int(np.ceil(b * fps)))
             f0, f1 = min(f0, tracks.n_frames), min(f1, tracks.n_frames)
-            speaker, conf, cue = _decide(visible, activity, f0, f1)
+            speaker, conf, cue, other = _decide(visible, activity, f0, f1, settings)
             windows.append(_Window(float(a), float(b), speaker, conf, cue))
+            if other is not None:
+                overlaps.append(_Window(float(a), float(b), other, 0.6, "mouth-motion"))
         turns.extend(_windows_to_turns(_absorb_short(windows, settings.min_turn)))
+    turns.extend(_windows_to_turns(overlaps))
     turns = _merge(turns, settings.merge_gap)
     if duration is not None:
         turns = [
@@ -175,14 +197,18 @@ def _windows_to_turns(windows: list[_Window]) -> list[SpeakerTurn]:
 
 
 def _merge(turns: list[SpeakerTurn], gap: float) -> list[SpeakerTurn]:
-    """Join turns of one speaker that are separated by less than ``gap`` seconds."""
+    """Join each speaker's turns that overlap or are separated by less than ``gap`` seconds."""
     out: list[SpeakerTurn] = []
-    for t in sorted(turns, key=lambda t: t.start):
-        if out and out[-1].speaker == t.speaker and t.start - out[-1].end < gap:
-            prev = out[-1]
-            total = prev.duration + t.duration
-            conf = (prev.confidence * prev.duration + t.confidence * t.duration) / total
-            out[-1] = SpeakerTurn(prev.speaker, prev.start, max(prev.end, t.end), conf, prev.cue)
-        else:
-            out.append(t)
-    return out
+    for speaker in sorted({t.speaker for t in turns}):
+        mine: list[SpeakerTurn] = []
+        for t in sorted((t for t in turns if t.speaker == speaker), key=lambda t: t.start):
+            if mine and t.start - mine[-1].end < gap:
+                prev = mine[-1]
+                total = prev.duration + t.duration
+                conf = (prev.confidence * prev.duration + t.confidence * t.duration) / total
+                cue = prev.cue if prev.duration >= t.duration else t.cue
+                mine[-1] = SpeakerTurn(speaker, prev.start, max(prev.end, t.end), conf, cue)
+            else:
+                mine.append(t)
+        out.extend(mine)
+    return sorted(out, key=lambda t: (t.start, t.end, t.speaker))

@@ -1,0 +1,104 @@
+"""The plugin is found: by the installed entry point, by suffix, and from a checkout."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from importlib.metadata import entry_points
+from pathlib import Path
+
+import opentimelineio as otio
+
+from facetrack_otio import plugin
+from tests.adapters.conftest import ROOT
+
+ADAPTER = ROOT / "adapters" / "facetrack.py"
+SUFFIXES = ["mp4", "mov", "m4v", "mkv", "avi", "webm"]
+BIN = Path(sys.executable).parent
+
+
+def _env(**changes: str | None) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OTIO_")}
+    env.update({k: v for k, v in changes.items() if v is not None})
+    return env
+
+
+def test_manifest_lists_a_reader_and_a_writer_for_videos() -> None:
+    manifest = otio.plugins.manifest.manifest_from_file(str(ROOT / "plugin_manifest.json"))
+    (adapter,) = manifest.adapters
+    assert adapter.name == "facetrack"
+    assert list(adapter.suffixes) == SUFFIXES
+    assert Path(adapter.module_abs_path()) == ADAPTER
+    assert adapter.has_feature("read_from_file") and adapter.has_feature("write_to_file")
+    assert not manifest.media_linkers and not manifest.hook_scripts
+
+
+def test_the_fallback_manifest_is_the_json_file(tmp_path: Path) -> None:
+    # A wheel install has no plugin_manifest.json at its root: the built-in copy stands in.
+    assert json.loads((ROOT / "plugin_manifest.json").read_text()) == plugin.FALLBACK
+    manifest = plugin.load_manifest(tmp_path / "absent.json")
+    (adapter,) = manifest.adapters
+    assert (adapter.name, list(adapter.suffixes), Path(adapter.filepath)) == (
+        "facetrack",
+        SUFFIXES,
+        ADAPTER,
+    )
+
+
+def test_installed_entry_point_registers_the_adapter() -> None:
+    (ep,) = [e for e in entry_points(group="opentimelineio.plugins") if e.name == "facetrack"]
+    assert ep.value == "facetrack_otio.plugin"
+    adapter = otio.plugins.ActiveManifest().from_name("facetrack")
+    assert Path(adapter.module_abs_path()) == ADAPTER
+
+
+def test_videos_are_found_by_suffix() -> None:
+    for suffix in SUFFIXES:
+        assert otio.adapters.from_filepath(f"talk.{suffix}").name == "facetrack"
+
+
+def test_otiopluginfo_lists_the_adapter_and_its_arguments() -> None:
+    proc = subprocess.run(
+        [str(BIN / "otiopluginfo"), "facetrack"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_env(),
+    )
+    assert "\n  facetrack\n" in proc.stdout
+    assert f"path: {ADAPTER}" in proc.stdout
+    for argument in ("names", "device", "max_fps", "audio_stream", "crf", "preset"):
+        assert f"'{argument}'" in proc.stdout
+
+
+def test_checkout_manifest_path_without_entry_points(two_turns: Path, tmp_path: Path) -> None:
+    probe = "import opentimelineio as otio; print(otio.adapters.from_filepath('x.mp4').name)"
+    off = _env(OTIO_DISABLE_ENTRYPOINTS_PLUGINS="1")
+    proc = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=off)
+    assert proc.returncode != 0  # without the entry point nothing claims .mp4 ...
+
+    env = _env(
+        OTIO_DISABLE_ENTRYPOINTS_PLUGINS="1",
+        OTIO_PLUGIN_MANIFEST_PATH=str(ROOT / "plugin_manifest.json"),
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env
+    )
+    assert proc.stdout.strip() == "facetrack"  # ... and the checkout's manifest does.
+    # The writer, picked by the suffix of -o, with a writer argument.
+    out = tmp_path / "clips.mp4"
+    proc = subprocess.run(
+        [str(BIN / "otioconvert"), "-i", str(two_turns), "-o", str(out), "-A", "preset=ultrafast"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert not out.exists()
+    assert [p.name for p in sorted((tmp_path / "clips").iterdir())] == [
+        "0001_speaker-1_00m00s.mp4",
+        "0002_speaker-1_00m02s.mp4",
+    ]
