@@ -173,22 +173,15 @@ def test_timeline_rate_is_exact_for_ntsc(runs: dict) -> None:
     assert Fraction(rate).limit_denominator(1001) == Fraction(30000, 1001)
 
 
+def real_clip_variant(dest: Path, *ffmpeg_args: str) -> Path:
+    """The real clip re-muxed with extra ffmpeg arguments (e.g. without audio)."""
+    cmd = ["ffmpeg", "-v", "error", "-i", str(SAMPLES / f"{REAL}.mp4"), *ffmpeg_args, str(dest)]
+    subprocess.run(cmd, check=True)
+    return dest
+
+
 def test_no_audio_gives_face_only_timeline(tmp_path: Path) -> None:
-    silent_video = tmp_path / "no audio.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-i",
-            str(SAMPLES / f"{REAL}.mp4"),
-            "-an",
-            "-c:v",
-            "copy",
-            str(silent_video),
-        ],
-        check=True,
-    )
+    silent_video = real_clip_variant(tmp_path / "no audio.mp4", "-an", "-c:v", "copy")
     proc = facetrack("-q", "run", str(silent_video), "-o", str(tmp_path / "out"), "--json")
     assert proc.returncode == 0, proc.stderr
     assert "no audio stream" in proc.stderr
@@ -201,23 +194,8 @@ def test_no_audio_gives_face_only_timeline(tmp_path: Path) -> None:
 
 
 def test_digital_silence_gives_no_turns(tmp_path: Path) -> None:
-    muted = tmp_path / "muted.mp4"
-    subprocess.run(
-        [
-            "ffmpeg",
-            "-v",
-            "error",
-            "-i",
-            str(SAMPLES / f"{REAL}.mp4"),
-            "-af",
-            "volume=0",
-            "-c:v",
-            "copy",
-            "-c:a",
-            "aac",
-            str(muted),
-        ],
-        check=True,
+    muted = real_clip_variant(
+        tmp_path / "muted.mp4", "-af", "volume=0", "-c:v", "copy", "-c:a", "aac"
     )
     proc = facetrack("-q", "run", str(muted), "-o", str(tmp_path / "out"), "--json")
     assert proc.returncode == 0, proc.stderr
