@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import shutil
+import signal
 import sys
 import tempfile
 import traceback
@@ -89,6 +90,12 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     run.add_argument("--no-render", action="store_true", help="skip the per-turn clips")
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    run.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="analyse again even when the analysis cache ($FACETRACK_CACHE_DIR or "
+        "~/.cache/facetrack) holds this video with these settings",
+    )
     _add_analysis_options(run)
     _add_render_options(run)
 
@@ -196,15 +203,17 @@ def _staging(outdir: Path) -> Iterator[Path]:
     """A hidden folder inside ``outdir``; its files move into ``outdir`` only on success.
 
     A run that fails or is interrupted leaves nothing behind, and an ``outdir`` it had to
-    create is removed again.
+    create is removed again. A lock file keeps two runs from writing one folder at once.
     """
     created = not outdir.exists()
     try:
         outdir.mkdir(parents=True, exist_ok=True)
-        stage = Path(tempfile.mkdtemp(prefix=".facetrack-", dir=outdir))
+        lock = _lock(outdir)
     except OSError as exc:
         raise InputError(f"{outdir}: cannot write output folder ({exc.strerror})") from None
+    stage = None
     try:
+        stage = Path(tempfile.mkdtemp(prefix=".facetrack-", dir=outdir))
         yield stage
         for item in sorted(stage.iterdir()):
             dest = outdir / item.name
@@ -212,9 +221,47 @@ def _staging(outdir: Path) -> Iterator[Path]:
                 shutil.rmtree(dest)
             os.replace(item, dest)
     finally:
-        shutil.rmtree(stage, ignore_errors=True)
+        if stage is not None:
+            shutil.rmtree(stage, ignore_errors=True)
+        lock.unlink(missing_ok=True)
         if created and not any(outdir.iterdir()):
             outdir.rmdir()
+
+
+LOCK_NAME = ".facetrack.lock"
+
+
+def _lock(outdir: Path) -> Path:
+    """Take ``outdir``'s lock file (holding our pid); refuse while another live run holds it."""
+    lock = outdir / LOCK_NAME
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise InputError(
+                    f"{outdir}: another facetrack run (pid {pid}) is writing this folder"
+                ) from None
+            lock.unlink(missing_ok=True)  # left by a run that died: take it over
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return lock
+    raise InputError(f"{outdir}: cannot take the folder's lock ({lock})")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _settings_from_args(args: argparse.Namespace) -> Any:
@@ -255,14 +302,19 @@ def cmd_run(args: argparse.Namespace) -> int:
         raise InputError("--audio-stream must be 0 or more")
     info = probe(args.video)  # bad input fails here, before anything is written
     outdir = Path(args.output)
-    pipeline = SpeakerPipeline(settings, names=names)
-    analysis = pipeline(info.path, hook=_Progress(args.quiet))
-    for warning in analysis.warnings:
-        log.warning("warning: %s", warning)
-    log.info("faces described with: %s", analysis.faces.embedder)
+    from facetrack_otio.cache import AnalysisCache
+
+    cache = None if args.no_cache else AnalysisCache()
+    pipeline = SpeakerPipeline(settings, names=names, cache=cache)
     stem = info.name
     outputs: list[Path] = []
+    # The folder is locked and staged before the analysis: a second run into it is refused
+    # at once, and an interrupt at any point leaves nothing behind.
     with _staging(outdir) as stage:
+        analysis = pipeline(info.path, hook=_Progress(args.quiet))
+        for warning in analysis.warnings:
+            log.warning("warning: %s", warning)
+        log.info("faces described with: %s", analysis.faces.embedder)
         timeline = analysis.timeline()
         written = export_timeline(timeline, stage, stem)
         failures: list[str] = []
@@ -413,8 +465,16 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 
 
+def _terminate(signum: int, frame: Any) -> None:
+    # SIGTERM unwinds like Ctrl-C, so staging folders, temporary files and ffmpeg children
+    # are cleaned up on the way out.
+    raise KeyboardInterrupt
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``facetrack`` console script."""
+    with contextlib.suppress(ValueError):  # only the main thread may set handlers
+        signal.signal(signal.SIGTERM, _terminate)
     parser = build_parser()
     verbose = "-v" in (argv if argv is not None else sys.argv[1:])
     try:

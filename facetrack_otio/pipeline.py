@@ -17,7 +17,8 @@ import numpy as np
 import opentimelineio as otio
 
 from facetrack_otio import __version__
-from facetrack_otio.config import Settings
+from facetrack_otio.cache import AnalysisCache, content_hash, faces_key
+from facetrack_otio.config import Settings, settings_to_dict
 from facetrack_otio.faces.analyze import FaceAnalyzer, FaceTracks
 from facetrack_otio.media.decode import read_audio
 from facetrack_otio.media.probe import MediaInfo, probe
@@ -114,10 +115,14 @@ class SpeakerPipeline:
     """
 
     def __init__(
-        self, settings: Settings | None = None, names: Mapping[int, str] | None = None
+        self,
+        settings: Settings | None = None,
+        names: Mapping[int, str] | None = None,
+        cache: AnalysisCache | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.names = dict(names or {})
+        self.cache = cache
         self._faces: FaceAnalyzer | None = None
 
     @property
@@ -142,18 +147,22 @@ class SpeakerPipeline:
         emit("probe", info)
 
         t0 = time.perf_counter()
-        analyzer = self.face_analyzer
-        timings["models"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        total = max(1, int(info.duration * min(float(info.fps), s.faces.max_fps)))
-        done = [0]
-
-        def progress(n: int) -> None:
-            done[0] += n
-            emit("faces", None, completed=done[0], total=total)
-
-        faces = analyzer.analyze(info, progress=progress)
-        timings["faces"] = time.perf_counter() - t0
+        key = None
+        faces = None
+        if self.cache is not None:
+            key = faces_key(content_hash(info.path), settings_to_dict(s.faces))
+            faces = self.cache.load_faces(key)
+        timings["cache"] = time.perf_counter() - t0
+        if faces is None:
+            t0 = time.perf_counter()
+            analyzer = self.face_analyzer
+            timings["models"] = time.perf_counter() - t0
+            faces = self._analyze_faces(analyzer, info, emit)
+            timings["faces"] = time.perf_counter() - t0 - timings["models"]
+            if self.cache is not None and key is not None:
+                self.cache.save_faces(key, faces)
+        else:
+            timings["faces"] = 0.0
         emit("faces", faces, completed=faces.n_frames, total=faces.n_frames)
 
         t0 = time.perf_counter()
@@ -174,6 +183,16 @@ class SpeakerPipeline:
         emit("speakers", turns)
         analysis = Analysis(info, people, turns, speech, faces, s, timings, warnings)
         return analysis
+
+    def _analyze_faces(self, analyzer: FaceAnalyzer, info: MediaInfo, emit: Hook) -> FaceTracks:
+        total = max(1, int(info.duration * min(float(info.fps), self.settings.faces.max_fps)))
+        done = [0]
+
+        def progress(n: int) -> None:
+            done[0] += n
+            emit("faces", None, completed=done[0], total=total)
+
+        return analyzer.analyze(info, progress=progress)
 
     def _people(self, faces: FaceTracks, turns: Sequence[SpeakerTurn]) -> list[Person]:
         people = []
