@@ -33,7 +33,8 @@ class FaceSettings:
     min_confidence: float = 0.92
     """Detections below this score are ignored."""
     detect_batch: int = 0
-    """Detection frames per MTCNN call; 0 chooses (1 on CPU, where batching gains nothing)."""
+    """Detection frames gathered per chunk before tracking; 0 chooses (1 on CPU, where
+    batching gains nothing)."""
     threads: int = 1
     """Torch threads during the face stage (restored after); 0 leaves torch's setting. On 2
     cores with ffmpeg decoding beside it, 1 thread was fastest (docs/performance.md)."""

@@ -155,7 +155,9 @@ class FaceAnalyzer:
         self.settings = settings
         self.device = pick_device(settings.device)
         nets = mtcnn(str(self.device), settings.min_face_size, settings.thresholds)
-        self.detector = Cascade(nets, settings.min_face_size, settings.thresholds, device=self.device)
+        self.detector = Cascade(
+            nets, settings.min_face_size, settings.thresholds, device=self.device
+        )
         self.embedder: Embedder = make_embedder(settings.embedder_weights, self.device)
         batch = settings.detect_batch or (1 if self.device.type == "cpu" else 8)
         self.batch = max(1, batch)

@@ -154,7 +154,11 @@ class FaceTracker:
     """
 
     def __init__(
-        self, kind: str = "template", iou_match: float = 0.3, max_lost: int = 3, dead_zone: float = 2.0
+        self,
+        kind: str = "template",
+        iou_match: float = 0.3,
+        max_lost: int = 3,
+        dead_zone: float = 2.0,
     ) -> None:
         if kind not in TRACKERS:
             raise ValueError(f"unknown tracker {kind!r}; choose one of {', '.join(TRACKERS)}")
