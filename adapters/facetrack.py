@@ -29,7 +29,6 @@ OTIO loads this file as ``opentimelineio.adapters.facetrack``: imports here are 
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import os
 import threading
@@ -41,14 +40,15 @@ import opentimelineio as otio
 
 from facetrack_otio.config import Settings, updated
 from facetrack_otio.errors import InputError, ToolError
+from facetrack_otio.faces.tracker import TRACKERS
 from facetrack_otio.pipeline import SpeakerPipeline
 from facetrack_otio.render.clips import RenderSettings, render_turns
+from facetrack_otio.render.timeline import reframe_keyframes, render_settings_for
 from facetrack_otio.timeline.names import parse_names
 from facetrack_otio.timeline.read import speaker_data
 
 # The suffixes listed in plugin_manifest.json: a writer path ending in one names a folder.
 VIDEO_SUFFIXES = (".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm")
-TRACKERS = ("mosse", "kcf", "csrt", "none")
 READ_ARGS = (
     "device",
     "embedder_weights",
@@ -58,7 +58,7 @@ READ_ARGS = (
     "max_fps",
     "max_side",
 )
-WRITE_ARGS = ("crf", "preset", "pad", "jobs")
+WRITE_ARGS = ("crf", "preset", "pad", "jobs", "per", "aspect", "segment", "annotate", "encoder")
 
 _LOCK = threading.Lock()
 
@@ -261,12 +261,18 @@ def write_to_file(
     preset: str | None = None,
     pad: Any = None,
     jobs: Any = None,
+    per: str | None = None,
+    aspect: str | None = None,
+    segment: Any = None,
+    annotate: Any = None,
+    encoder: str | None = None,
     **unknown: Any,
 ) -> None:
-    """Render one clip per speaker turn of a facetrack timeline into a folder.
+    """Render the speaker clips of a facetrack timeline into a folder.
 
     Clips are named ``0001_speaker-1_00m00s.mp4`` (H.264/AAC, ``+faststart``), each cut to its
-    turn on the source's frame grid. A clip that fails leaves no file.
+    turn on the source's frame grid; with ``per="speaker"``, ``speaker-1.mp4`` holds all of a
+    person's turns. A clip that fails leaves no file.
 
     Parameters
     ----------
@@ -282,6 +288,17 @@ def write_to_file(
         Seconds added before and after each turn.
     jobs : int, optional
         Parallel encodes (default: one per core).
+    per : str, optional
+        ``turn`` (default) or ``speaker``.
+    aspect : str, optional
+        ``source`` (default), ``16:9``, ``9:16``, ``1:1`` or ``4:5``: a crop of that shape
+        following the speaker's face.
+    segment : float, optional
+        Longest clip in seconds; longer turns are split (default: no split).
+    annotate : bool, optional
+        Also write ``NAME.review.mp4``, the whole video with face boxes and who speaks.
+    encoder : str, optional
+        ``auto`` (default), ``libx264`` or ``h264_nvenc``.
     **unknown
         Refused, with the list of known arguments.
 
@@ -291,24 +308,44 @@ def write_to_file(
         When the timeline is not facetrack's, its source is missing, an argument is bad, or
         the folder cannot be written.
     ToolError
-        When a clip fails to render (the others are still written).
+        When a clip fails to render (the others are still written), or NVENC is asked for
+        where it does not work.
     """
     _unknown("writer", unknown, WRITE_ARGS)
     if not isinstance(input_otio, otio.schema.Timeline):
         raise InputError("facetrack adapter: the writer renders a timeline made by facetrack")
     data = speaker_data(input_otio)
-    values = {"crf": crf, "preset": preset, "pad": pad, "jobs": jobs}
+    values: dict[str, Any] = {
+        "crf": crf,
+        "preset": preset,
+        "pad": pad,
+        "jobs": jobs,
+        "per": per,
+        "aspect": aspect,
+        "encoder": encoder,
+    }
+    if segment is not None:
+        values["segment"] = _number("segment", segment, float, 0)
+    if annotate is not None:
+        # otioconvert passes "-A annotate=true" as a string.
+        values["annotate"] = str(annotate).strip().lower() in ("1", "true", "yes", "on")
     try:
         settings = RenderSettings(**{k: v for k, v in values.items() if v is not None})
     except (TypeError, ValueError) as exc:
         raise InputError(f"facetrack adapter: {exc}") from None
     # The clips carry the audio stream the analysis listened to.
-    stream = data.settings.get("audio_stream", 0)
-    if isinstance(stream, int) and stream in data.info.audio_streams:
-        settings = dataclasses.replace(settings, audio_stream=stream)
+    settings = render_settings_for(data, settings)
     out = clips_folder(filepath)
     try:
-        report = render_turns(data.info, data.turns, data.people, out, settings, progress=False)
+        report = render_turns(
+            data.info,
+            data.turns,
+            data.people,
+            out,
+            settings,
+            progress=False,
+            reframe=reframe_keyframes(input_otio),
+        )
     except OSError as exc:
         raise InputError(f"{out}: cannot write the clips ({exc.strerror or exc})") from None
     if report.failures:

@@ -31,6 +31,9 @@ from facetrack_otio.errors import (
 
 log = logging.getLogger("facetrack")
 
+# The same names as facetrack_otio.faces.tracker.TRACKERS (kept here so --help stays fast).
+TRACKER_CHOICES = ("template", "mosse", "kcf", "csrt", "none")
+
 EPILOG = "exit codes: 0 ok, 1 internal error, 2 bad input, 130 interrupted"
 
 
@@ -38,12 +41,18 @@ class _Parser(argparse.ArgumentParser):
     """argparse with usage errors as one line and exit code 2."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        raise InputError(f"{self.prog}: {message}")
+        command = self.prog.removeprefix("facetrack").strip()
+        hint = ""
+        if "unrecognized arguments: -" in message:
+            hint = " (a file name starting with a dash: write ./-name or put it after --)"
+        raise InputError(f"{command + ': ' if command else ''}{message}{hint}")
 
 
 def _add_analysis_options(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("analysis")
-    g.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda, cuda:1...")
+    g.add_argument(
+        "--device", default=None, help="auto (CUDA, then MPS, then CPU; the default), cpu, cuda..."
+    )
     g.add_argument(
         "--embedder-weights",
         metavar="PATH",
@@ -51,12 +60,15 @@ def _add_analysis_options(p: argparse.ArgumentParser) -> None:
         "the torch hub cache, else the built-in LBP face descriptor",
     )
     g.add_argument("--names", nargs="+", default=[], metavar="N=NAME", help="e.g. 1=Alice 2=Bob")
-    g.add_argument("--audio-stream", type=int, default=0, metavar="N", help="audio stream index")
+    g.add_argument(
+        "--audio-stream", type=int, default=None, metavar="N", help="audio stream index (0)"
+    )
     g.add_argument(
         "--tracker",
-        choices=("mosse", "kcf", "csrt", "none"),
+        choices=TRACKER_CHOICES,
         default=None,
-        help="OpenCV tracker between detections (default: kcf)",
+        help="tracker between detections (default: template, sub-pixel template matching; "
+        "mosse, kcf and csrt are OpenCV's)",
     )
     g.add_argument(
         "--max-fps", type=float, default=None, help="analysis frame rate cap (default 12.5)"
@@ -76,6 +88,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"facetrack {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="more detail on stderr")
     parser.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
+    _add_config_option(parser, default=None)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     run = sub.add_parser(
@@ -86,8 +99,14 @@ def build_parser() -> argparse.ArgumentParser:
         "speaker turn.",
         epilog=EPILOG,
     )
-    run.add_argument("video", help="the video file")
-    run.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    run.add_argument(
+        "video",
+        nargs="?",
+        help="the video file; without one, the bundled sample runs into ./facetrack-demo/",
+    )
+    run.add_argument(
+        "-o", "--output", metavar="OUTDIR", help="output folder (required with a video)"
+    )
     run.add_argument("--no-render", action="store_true", help="skip the per-turn clips")
     run.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     run.add_argument(
@@ -98,6 +117,53 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_analysis_options(run)
     _add_render_options(run)
+    _add_config_option(run)
+
+    bat = sub.add_parser(
+        "batch",
+        help="analyse many videos (files, folders, globs) into one output folder",
+        description="Analyse every input into its own sub-folder of OUTDIR (named after the "
+        "inputs' folder tree below their common folder), as `run` does, and summarise them "
+        "in OUTDIR/batch.csv and batch.json. Folders are searched for mp4, mov, m4v, mkv, avi "
+        "and webm files. A file that fails is reported and the others go on. Running the same "
+        "batch again skips inputs whose outputs are complete. Exit codes: 0 all ok, 1 some "
+        "failed, 2 bad arguments or no inputs, 130 interrupted.",
+        epilog=EPILOG,
+        # --jobs here counts workers; it replaces the rendering group's --jobs (encodes).
+        conflict_handler="resolve",
+    )
+    bat.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders or globs")
+    bat.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
+    bat.add_argument("--no-render", action="store_true", help="skip the per-turn clips")
+    bat.add_argument(
+        "--no-cache", action="store_true", help="analyse again even when the cache holds a video"
+    )
+    _add_analysis_options(bat)
+    _add_render_options(bat)
+    _add_config_option(bat)
+    eng = bat.add_argument_group("workers")
+    eng.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local: worker processes on this machine (default); ray: actors on a Ray cluster",
+    )
+    eng.add_argument(
+        "--jobs",
+        "-j",
+        type=int,
+        default=None,
+        dest="workers",
+        metavar="N",
+        help="workers, each loading the models once (local default: one per core, as memory "
+        "allows at ~1.5 GB each; ray default: one per GPU of the cluster, else per CPU)",
+    )
+    eng.add_argument(
+        "--address",
+        default=None,
+        metavar="ADDR",
+        help="Ray cluster to join (e.g. auto, or ray://head:10001); default: a local Ray",
+    )
 
     exp = sub.add_parser(
         "export",
@@ -130,14 +196,41 @@ def build_parser() -> argparse.ArgumentParser:
 
     ren = sub.add_parser(
         "render",
-        help="render one mp4 per speaker turn of a facetrack timeline",
-        description="Render one clip per speaker turn (H.264/AAC, +faststart) with ffmpeg, "
+        help="render clips of a facetrack timeline: per turn or per speaker, reframed",
+        description="Render one clip per speaker turn, or one file per speaker (--per "
+        "speaker), optionally cropped to follow the speaker's face (--aspect 9:16...), split "
+        "into segments, and a review video (--annotate); H.264/AAC, +faststart, with ffmpeg, "
         "from the source video the timeline points at.",
         epilog=EPILOG,
     )
     ren.add_argument("timeline", help="a .otio written by facetrack")
     ren.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     _add_render_options(ren)
+    _add_config_option(ren)
+
+    rep = sub.add_parser(
+        "report",
+        help="rebuild report.html and report.png of an output folder (no models run)",
+        description="Write report.html (self-contained: thumbnails, who-speaks-when chart, "
+        "turns with timecodes, the run's settings, versions and timings) and report.png (the "
+        "chart alone) from the .otio timeline an output folder holds.",
+        epilog=EPILOG,
+    )
+    rep.add_argument("folder", metavar="OUTDIR", help="a `facetrack run` output folder (or .otio)")
+    rep.add_argument("--no-png", action="store_true", help="write report.html only")
+
+    cfg = sub.add_parser(
+        "config",
+        help="print the effective settings as TOML",
+        description="Print every setting as TOML: the defaults, with the values of --config "
+        "FILE applied (marked with their default). Save the output, edit it, and pass it "
+        "with --config.",
+        epilog=EPILOG,
+    )
+    cfg.add_argument(
+        "--show", action="store_true", help="print the effective settings (the default action)"
+    )
+    _add_config_option(cfg)
 
     ev = sub.add_parser(
         "eval",
@@ -159,17 +252,74 @@ def _add_render_options(p: argparse.ArgumentParser) -> None:
     g.add_argument("--preset", default=None, help="x264 preset (default veryfast)")
     g.add_argument("--pad", type=float, default=None, help="seconds of handles around turns")
     g.add_argument("--jobs", type=int, default=None, help="parallel encodes (default: cores)")
+    g.add_argument(
+        "--per",
+        choices=("turn", "speaker"),
+        default=None,
+        help="one clip per turn (default), or one file per speaker with their turns joined",
+    )
+    g.add_argument(
+        "--aspect",
+        choices=("source", "16:9", "9:16", "1:1", "4:5"),
+        default=None,
+        help="crop to this shape, following the speaker's face (default: source, no crop)",
+    )
+    g.add_argument(
+        "--segment",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="split longer turns (or speaker files) into parts of at most SECONDS",
+    )
+    g.add_argument(
+        "--annotate",
+        action="store_true",
+        default=None,
+        help="also write NAME.review.mp4: the whole video with face boxes and who speaks",
+    )
+    g.add_argument(
+        "--encoder",
+        choices=("auto", "libx264", "h264_nvenc"),
+        default=None,
+        help="video encoder (default auto: NVENC when an NVIDIA GPU works with ffmpeg)",
+    )
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def _render_settings(args: argparse.Namespace) -> Any:
-    from facetrack_otio.render.clips import RenderSettings
+def _add_config_option(p: argparse.ArgumentParser, default: Any = argparse.SUPPRESS) -> None:
+    # Accepted before and after the command; SUPPRESS keeps a subcommand from resetting the
+    # value given before it.
+    p.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="settings file (TOML: [faces], [vad], [speakers], [voice], [render]); "
+        "flags override it; `facetrack config --show` prints every setting",
+    )
 
-    values = {k: getattr(args, k) for k in ("crf", "preset", "pad", "jobs")}
+
+def _file_settings(args: argparse.Namespace) -> Any:
+    """Defaults with the --config file applied (the defaults alone without one)."""
+    from facetrack_otio.config import Settings
+    from facetrack_otio.report.settings_toml import apply_settings, read_settings_file
+
+    path = getattr(args, "config", None)
+    if not path:
+        return Settings()
+    return apply_settings(Settings(), read_settings_file(path), where=str(path))
+
+
+def _render_settings(args: argparse.Namespace) -> Any:
+    import dataclasses
+
+    keys = ("crf", "preset", "pad", "jobs", "per", "aspect", "segment", "annotate", "encoder")
+    values = {k: getattr(args, k, None) for k in keys}
     try:
-        return RenderSettings(**{k: v for k, v in values.items() if v is not None})
+        return dataclasses.replace(
+            _file_settings(args).render, **{k: v for k, v in values.items() if v is not None}
+        )
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
@@ -265,44 +415,63 @@ def _alive(pid: int) -> bool:
 
 
 def _settings_from_args(args: argparse.Namespace) -> Any:
-    from facetrack_otio.config import Settings
     from facetrack_otio.config import updated as _updated
 
-    faces = {"device": args.device, "embedder_weights": args.embedder_weights}
-    for key in ("tracker", "max_fps", "max_side"):
+    # The --config file first, then the flags given (a flag left out is None).
+    base = _file_settings(args)
+    faces: dict[str, Any] = {}
+    for key in ("device", "embedder_weights", "tracker", "max_fps", "max_side"):
         if getattr(args, key) is not None:
             faces[key] = getattr(args, key)
+    stream = args.audio_stream if args.audio_stream is not None else base.audio_stream
     # Clips carry the audio stream the analysis listens to.
     try:
         return _updated(
-            Settings(render=_render_settings(args)),
+            base,
             {
                 "faces": faces,
-                "audio_stream": args.audio_stream,
-                "render": {"audio_stream": args.audio_stream},
+                "audio_stream": stream,
+                "render": {**_settings_dict(_render_settings(args)), "audio_stream": stream},
             },
         )
     except ValueError as exc:
         raise InputError(str(exc)) from None
 
 
+def _settings_dict(obj: Any) -> dict[str, Any]:
+    import dataclasses
+
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
 # --------------------------------------------------------------------------- commands
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from facetrack_otio.exports import export_timeline
     from facetrack_otio.media.probe import probe
-    from facetrack_otio.pipeline import SpeakerPipeline
-    from facetrack_otio.render.clips import render_turns
     from facetrack_otio.timeline.names import parse_names
 
     names = parse_names(args.names)
     settings = _settings_from_args(args)
     if settings.audio_stream < 0:
         raise InputError("--audio-stream must be 0 or more")
+    demo = args.video is None
+    if demo:
+        args.video, args.output = str(_demo_video()), args.output or DEMO_DIR
+    elif not args.output:
+        raise InputError("facetrack run: -o/--output OUTDIR is needed with a video")
     info = probe(args.video)  # bad input fails here, before anything is written
     outdir = Path(args.output)
+    # The heavy imports (torch, OpenCV) come after the input is known to be good.
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     from facetrack_otio.cache import AnalysisCache
+    from facetrack_otio.exports import export_timeline
+    from facetrack_otio.pipeline import SpeakerPipeline
+    from facetrack_otio.render.clips import render_turns
+    from facetrack_otio.report import write_report
+    from facetrack_otio.report.thumbs import write_thumbnails
+    from facetrack_otio.report.versions import versions
 
     cache = None if args.no_cache else AnalysisCache()
     pipeline = SpeakerPipeline(settings, names=names, cache=cache)
@@ -311,12 +480,18 @@ def cmd_run(args: argparse.Namespace) -> int:
     # The folder is locked and staged before the analysis: a second run into it is refused
     # at once, and an interrupt at any point leaves nothing behind.
     with _staging(outdir) as stage:
-        analysis = pipeline(info.path, hook=_Progress(args.quiet))
+        with logging_redirect_tqdm():  # warnings print above the bar, not through it
+            analysis = pipeline(info.path, hook=_Progress(args.quiet))
         for warning in analysis.warnings:
             log.warning("warning: %s", warning)
         log.info("faces described with: %s", analysis.faces.embedder)
+        # Thumbnails first: the people in the timeline's metadata point at them.
+        thumbs = write_thumbnails(info, analysis.faces, analysis.people, stage)
         timeline = analysis.timeline()
+        timeline.metadata["facetrack"]["versions"] = versions()
         written = export_timeline(timeline, stage, stem)
+        written += [stage / rel for rel in thumbs.values()]
+        written += write_report(timeline, stage)
         failures: list[str] = []
         if not args.no_render and analysis.turns:
             report = render_turns(
@@ -326,10 +501,13 @@ def cmd_run(args: argparse.Namespace) -> int:
                 stage / "clips",
                 settings.render,
                 progress=not args.quiet,
+                reframe=analysis.reframe(),
             )
             written += report.outputs
             failures = [f"{t.start:.2f}-{t.end:.2f}s: {why}" for t, why in report.failures]
-        outputs = [outdir / p.relative_to(stage) for p in written]
+        # Clips come back absolute while a relative -o gives a relative stage: compare resolved.
+        staged = stage.resolve()
+        outputs = [outdir / Path(p).resolve().relative_to(staged) for p in written]
     for failure in failures:
         log.error("clip failed: %s", failure)
     summary = analysis.serialize()
@@ -347,7 +525,110 @@ def cmd_run(args: argparse.Namespace) -> int:
             f"wrote {len(outputs)} files to {outdir}/ (open {stem}.fcpxml in Resolve or "
             f"Final Cut, {stem}.xml in Premiere, {stem}.otio in either)"
         )
+        print(f"review: {outdir / 'report.html'} (open it in a browser)")
+        if demo:
+            print(
+                f"that was the bundled sample; try your own: facetrack run VIDEO -o OUTDIR "
+                f"(editors: File > Import > {outdir / (stem + '.fcpxml')} in Resolve or "
+                f"Final Cut, {outdir / (stem + '.xml')} in Premiere)"
+            )
     return EXIT_INTERNAL if failures else 0
+
+
+def _batch_config(args: argparse.Namespace) -> Any:
+    """The ``BatchConfig`` that ``facetrack batch`` arguments describe."""
+    import dataclasses
+
+    from facetrack_otio.batch import BatchConfig
+    from facetrack_otio.timeline.names import parse_names
+
+    names = parse_names(args.names)
+    settings = _settings_from_args(args)
+    if settings.audio_stream < 0:
+        raise InputError("--audio-stream must be 0 or more")
+    if args.address and args.engine != "ray":
+        raise InputError("--address goes with --engine ray")
+    # Parallelism comes from the workers: each renders one clip at a time, so a batch never
+    # runs workers x cores encoders at once (x264 threads within each).
+    settings = dataclasses.replace(settings, render=dataclasses.replace(settings.render, jobs=1))
+    return BatchConfig(
+        outdir=args.output,
+        settings=settings,
+        names=dict(names),
+        render=not args.no_render,
+        cache=not args.no_cache,
+    )
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    """``facetrack batch``: many inputs, one output sub-folder each, plus a summary."""
+    from facetrack_otio.batch import describe_failure, run_batch
+
+    outcome = run_batch(
+        args.inputs,
+        _batch_config(args),
+        engine=args.engine,
+        jobs=args.workers,
+        address=args.address,
+        progress=not args.quiet,
+        log_level=logging.DEBUG if args.verbose else logging.ERROR,
+    )
+    n = outcome.run["counts"]
+    print(
+        f"{len(outcome.results)} inputs: {n['ok']} ok, {n['failed']} failed, "
+        f"{n['skipped']} skipped (already done) in {outcome.run['wall_s']:.1f}s with "
+        f"{outcome.run['workers']} {args.engine} worker(s)"
+    )
+    for r in outcome.results:
+        if r.status == "failed":
+            print(f"failed: {describe_failure(r)}")
+    print(f"summary: {outcome.files[0]} and {outcome.files[1].name}")
+    return outcome.exit_code
+
+
+DEMO_DIR = "facetrack-demo"
+
+
+def _demo_video() -> Path:
+    """The bundled sample, found beside the package in a checkout."""
+    path = Path(__file__).resolve().parent.parent / "samples" / "two_shot.mp4"
+    if not path.is_file():
+        raise InputError(
+            f"{path}: the bundled sample is not here (it ships with the source checkout); "
+            "give a video: facetrack run VIDEO -o OUTDIR"
+        )
+    return path
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    """``facetrack report``: rebuild report.html/png from an output folder's timeline."""
+    from facetrack_otio.report import find_timeline, write_report
+    from facetrack_otio.timeline.read import load_timeline
+
+    path = find_timeline(args.folder)
+    timeline = load_timeline(path)
+    try:
+        written = write_report(timeline, path.parent, png=not args.no_png)
+    except OSError as exc:
+        reason = exc.strerror or exc
+        raise InputError(f"{path.parent}: cannot write the report ({reason})") from None
+    for p in written:
+        print(p)
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    """``facetrack config --show``: the effective settings as TOML, defaults marked."""
+    from facetrack_otio.config import Settings
+    from facetrack_otio.report.settings_toml import settings_toml
+
+    settings = _file_settings(args)
+    source = f"defaults + {args.config}" if getattr(args, "config", None) else "defaults"
+    print(f"# facetrack {__version__} settings ({source}).")
+    print("# Values that differ from the default say so; unset values are comments.")
+    print()
+    print(settings_toml(settings.to_dict(), Settings().to_dict()), end="")
+    return 0
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -390,27 +671,31 @@ def _export_staged(timeline: Any, outdir: Path, stem: str, formats: Sequence[str
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    """``facetrack render``: one mp4 per speaker turn, from the timeline's source video."""
-    import dataclasses
-
+    """``facetrack render``: clips per turn or per speaker, from the timeline's source video."""
     from facetrack_otio.render.clips import render_turns
+    from facetrack_otio.render.timeline import reframe_keyframes, render_settings_for
     from facetrack_otio.timeline.read import load_timeline, speaker_data
 
     settings = _render_settings(args)
-    data = speaker_data(load_timeline(args.timeline))
+    timeline = load_timeline(args.timeline)
+    data = speaker_data(timeline)
     if not Path(data.info.path).is_file():
         raise InputError(f"{data.info.path}: source media of the timeline not found")
     # The clips carry the audio stream the analysis listened to.
-    stream = data.settings.get("audio_stream", 0)
-    if isinstance(stream, int) and stream in data.info.audio_streams:
-        settings = dataclasses.replace(settings, audio_stream=stream)
+    settings = render_settings_for(data, settings)
     outdir = Path(args.output)
-    if not data.turns:
+    if not data.turns and not settings.annotate:
         log.warning("%s: no speaker turns, nothing to render", args.timeline)
         return 0
     with _staging(outdir) as stage:
         report = render_turns(
-            data.info, data.turns, data.people, stage, settings, progress=not args.quiet
+            data.info,
+            data.turns,
+            data.people,
+            stage,
+            settings,
+            progress=not args.quiet,
+            reframe=reframe_keyframes(timeline),
         )
         outputs = [outdir / p.name for p in report.outputs]
     for p in outputs:
@@ -458,9 +743,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "run": cmd_run,
+    "batch": cmd_batch,
     "export": cmd_export,
     "name": cmd_name,
     "render": cmd_render,
+    "report": cmd_report,
+    "config": cmd_config,
     "eval": cmd_eval,
 }
 

@@ -164,6 +164,13 @@ class SpeakerPipeline:
         else:
             timings["faces"] = 0.0
         emit("faces", faces, completed=faces.n_frames, total=faces.n_frames)
+        covered = faces.n_frames / float(faces.fps)
+        if info.duration - covered > max(1.0, 2 / float(faces.fps)):
+            # Said here as well as while decoding, so a run from the cache says it too.
+            warnings.append(
+                f"the video decodes to {covered:.2f} s of the {info.duration:.2f} s the file "
+                "announces (truncated or damaged); analysed what decodes"
+            )
 
         t0 = time.perf_counter()
         pcm = read_audio(info, 16000, s.audio_stream)

@@ -1,15 +1,23 @@
 #!/usr/bin/env bash
-# Installs what facetrack-otio needs on a fresh Debian machine: the ffmpeg binary (apt),
+# Installs what facetrack-otio needs on a fresh Debian machine: ffmpeg and chromium (apt),
 # a .venv with the pinned packages, and the project itself (editable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# ffmpeg does the media work; chromium (headless) lets the tests open the HTML report.
+missing=()
 if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
-  echo "setup: installing ffmpeg with apt-get" >&2
+  missing+=(ffmpeg)
+fi
+if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1; then
+  missing+=(chromium)
+fi
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing ${missing[*]} with apt-get" >&2
   SUDO=""
   if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
   $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq ffmpeg >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 PY="${PYTHON:-python3}"

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+import collections
+import logging
+import re
 import subprocess
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import IO
 
 import numpy as np
 
 from facetrack_otio.errors import MediaError
 from facetrack_otio.media.probe import MediaInfo, _require
+
+log = logging.getLogger(__name__)
+
+# Video that decodes this much shorter than the file announces (seconds, at least) is
+# reported: a truncated or damaged file. Below it, audio that outlasts the picture a little.
+SHORT_VIDEO_S = 1.0
+
+_FFMPEG_PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")
 
 
 def analysis_size(info: MediaInfo, max_side: int) -> tuple[int, int]:
@@ -78,7 +91,12 @@ def iter_frames(
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, bufsize=frame_bytes
     )
-    assert proc.stdout is not None
+    assert proc.stdout is not None and proc.stderr is not None
+    # A damaged file can make ffmpeg write an error per frame: stderr is drained on the side
+    # (keeping the last lines) so that a full pipe never stalls the decoder.
+    errors: collections.deque[str] = collections.deque(maxlen=20)
+    drain = threading.Thread(target=_drain, args=(proc.stderr, errors), daemon=True)
+    drain.start()
     k = 0
     try:
         while True:
@@ -93,11 +111,31 @@ def iter_frames(
         if proc.poll() is None:
             proc.kill()
         proc.wait()
-    if k == 0:
-        err = proc.stderr.read().decode(errors="replace").strip() if proc.stderr else ""
-        raise MediaError(f"{info.path}: no video frames could be decoded ({err[-200:] or 'empty'})")
-    if proc.stderr:
+        drain.join(timeout=5)
         proc.stderr.close()
+    err = errors[-1] if errors else ""
+    if k == 0:
+        raise MediaError(f"{info.path}: no video frames could be decoded ({err[-200:] or 'empty'})")
+    decoded = k / float(fps)
+    expected = info.duration - start
+    if expected - decoded > max(SHORT_VIDEO_S, 2 / float(fps)):
+        # What decodes is analysed; the pipeline warns the user (also on cached runs). The
+        # decoder's own reason is detail for -v.
+        log.debug(
+            "%s: the video decodes to %.2f s of the %.2f s the file announces "
+            "(truncated or damaged%s)",
+            info.path,
+            start + decoded,
+            info.duration,
+            f": {err[-120:]}" if err else "",
+        )
+
+
+def _drain(stream: IO[bytes], keep: collections.deque[str]) -> None:
+    for line in stream:
+        # "[mov,mp4,m4a,3gp,3g2,mj2 @ 0x55d0c1a8] stream 0, offset 0x34ee0: partial file"
+        # -> "stream 0, offset 0x34ee0: partial file"
+        keep.append(_FFMPEG_PREFIX.sub("", line.decode(errors="replace").strip()))
 
 
 def read_audio(info: MediaInfo, sample_rate: int = 16000, stream: int = 0) -> np.ndarray:

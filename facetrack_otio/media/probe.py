@@ -116,6 +116,20 @@ def _rotation(stream: dict[str, Any]) -> int:
     return int(tag) % 360 if tag else 0
 
 
+def _unreadable_reason(stderr: str, resolved: str) -> str:
+    """One line that says why ffprobe could not open a file (without repeating its path)."""
+    lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
+    if any("moov atom not found" in ln for ln in lines):
+        # An MP4/MOV keeps its index (the moov atom) at the end unless written with
+        # +faststart: cut short or still being written, nothing in it can be located.
+        return "truncated or incomplete MP4/MOV (its index, the moov atom, is missing)"
+    reason = lines[-1] if lines else "unreadable"
+    # ffprobe prefixes the message with the path it was given: keep only the message.
+    for prefix in (f"{resolved}: ", f"file:{resolved}: "):
+        reason = reason.removeprefix(prefix)
+    return f"not a readable media file ({reason})"
+
+
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
     """Read a video file's properties with ffprobe.
 
@@ -153,8 +167,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     ]
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
-        reason = proc.stderr.strip().splitlines()[-1] if proc.stderr.strip() else "unreadable"
-        raise MediaError(f"{p}: not a readable media file ({reason})")
+        raise MediaError(f"{p}: {_unreadable_reason(proc.stderr, str(p.resolve()))}")
     data = json.loads(proc.stdout or "{}")
     streams = data.get("streams", [])
     fmt = data.get("format", {})
@@ -165,10 +178,11 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
         and not (s.get("disposition") or {}).get("attached_pic")
         and s.get("width")
     ]
-    if not videos:
-        raise MediaError(f"{p}: no video stream")
-    v = videos[0]
     audios = [s for s in streams if s.get("codec_type") == "audio"]
+    if not videos:
+        what = "an audio-only file" if audios else "nothing facetrack can analyse"
+        raise MediaError(f"{p}: no video stream ({what}); facetrack needs a video")
+    v = videos[0]
 
     nominal = _rational(v.get("r_frame_rate"))
     average = _rational(v.get("avg_frame_rate"))

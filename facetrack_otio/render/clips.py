@@ -1,4 +1,4 @@
-"""Render one mp4 per speaker turn with ffmpeg.
+"""Render speaker clips with ffmpeg: one mp4 per turn (or segment), or one per speaker.
 
 Each turn is cut on the source's frame grid: its start and end are rounded to the nearest
 frame boundary, the clip holds exactly the frames in between (re-timed to the constant nominal
@@ -7,28 +7,49 @@ is cut at the same instant. Encodes run in parallel, one ffmpeg process per clip
 to a temporary name that is renamed only once ffmpeg has succeeded.
 
 The ffmpeg command for one clip is built by :func:`ffmpeg_args` alone, which accepts an optional
-video filter string; a per-clip crop or reframe (e.g. a 9:16 window following a face) plugs in
-there without touching the rest.
+video filter string: the reframing crop (a 9:16 window following the speaker's face, see
+:mod:`facetrack_otio.render.reframe`) plugs in there. A speaker's turns joined into one file
+are cut and concatenated in a single ffmpeg run by :func:`joined_args`. What files are written
+and their names is decided in :mod:`facetrack_otio.render.plan`; the review video with boxes
+drawn on it in :mod:`facetrack_otio.render.annotate`.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
+import tempfile
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+import numpy as np
 from tqdm import tqdm
 
 from facetrack_otio.errors import MediaError
 from facetrack_otio.fsutil import atomic_path
 from facetrack_otio.media.probe import MediaInfo, _require
-from facetrack_otio.speakers.turns import Person, SpeakerTurn, default_name
+from facetrack_otio.render import plan
+from facetrack_otio.render.encoders import ENCODERS, resolve_encoder, video_codec_args
+from facetrack_otio.render.reframe import (
+    ASPECTS,
+    CropPath,
+    ReframeSettings,
+    crop_filter,
+    crop_path,
+    join_paths,
+    parse_aspect,
+)
+from facetrack_otio.speakers.turns import Person, SpeakerTurn
+
+if TYPE_CHECKING:
+    from facetrack_otio.render.annotate import Annotator
 
 # libx264's preset names; checked up front so a typo is one clear error, not one per clip.
 X264_PRESETS = (
@@ -66,6 +87,18 @@ class RenderSettings:
         AAC bitrate as ffmpeg reads it (``"160k"``).
     audio_stream : int
         Which of the source's audio streams goes into the clips.
+    per : str
+        ``turn``: one file per turn; ``speaker``: one file per speaker, their turns joined.
+    aspect : str
+        ``source`` (no crop), or ``16:9``, ``9:16``, ``1:1``, ``4:5``: a window of that shape
+        following the speaker's face.
+    segment : float
+        Longest file in seconds: longer turns (or speaker files) are split; 0 splits nothing.
+    annotate : bool
+        Also write a review video of the whole source with face boxes, names and who speaks.
+    encoder : str
+        ``auto`` (NVENC when an NVIDIA GPU and ffmpeg support it, else libx264), ``libx264``
+        or ``h264_nvenc``.
     """
 
     crf: int = 20
@@ -74,6 +107,11 @@ class RenderSettings:
     jobs: int | None = None
     audio_bitrate: str = "160k"
     audio_stream: int = 0
+    per: str = "turn"
+    aspect: str = "source"
+    segment: float = 0.0
+    annotate: bool = False
+    encoder: str = "auto"
 
     def __post_init__(self) -> None:
         if not 0 <= self.crf <= 51:
@@ -88,6 +126,14 @@ class RenderSettings:
             raise ValueError(f"jobs must be >= 1 (or None for one per core), got {self.jobs}")
         if self.audio_stream < 0:
             raise ValueError(f"audio_stream must be >= 0, got {self.audio_stream}")
+        if self.per not in plan.PER:
+            raise ValueError(f"per must be one of {', '.join(plan.PER)}, got {self.per!r}")
+        if self.aspect not in ASPECTS:
+            raise ValueError(f"unknown aspect {self.aspect!r}; one of {', '.join(ASPECTS)}")
+        if not self.segment >= 0:
+            raise ValueError(f"segment must be >= 0 seconds (0: no split), got {self.segment}")
+        if self.encoder not in ENCODERS:
+            raise ValueError(f"unknown encoder {self.encoder!r}; one of {', '.join(ENCODERS)}")
 
 
 @dataclass
@@ -97,13 +143,27 @@ class RenderReport:
     Attributes
     ----------
     outputs : list of Path
-        The clips written (absolute paths), in time order.
+        The files written (absolute paths): clips in time order (per speaker: by speaker),
+        then the review video when one was asked for.
     failures : list of (SpeakerTurn, str)
-        Turns that gave no clip, each with a one-line reason.
+        Turns that gave no clip, each with a one-line reason (for a joined speaker file, a
+        turn spanning what it holds; for the review video, one spanning the whole source).
+    encoder : str
+        The video encoder used.
+    paths : dict of str to CropPath
+        The crop window per frame of each reframed clip, by file name.
+    spans : dict of str to tuple of Span
+        The source frames each clip holds, joined in order, by file name.
+    review : Path or None
+        The review video, when written.
     """
 
     outputs: list[Path] = field(default_factory=list)
     failures: list[tuple[SpeakerTurn, str]] = field(default_factory=list)
+    encoder: str = "libx264"
+    paths: dict[str, CropPath] = field(default_factory=dict)
+    spans: dict[str, tuple[plan.Span, ...]] = field(default_factory=dict)
+    review: Path | None = None
 
     @property
     def ok(self) -> bool:
@@ -228,6 +288,7 @@ def ffmpeg_args(
     video_filter: str | None = None,
     threads: int = 0,
     ffmpeg: str = "ffmpeg",
+    encoder: str = "libx264",
 ) -> list[str]:
     """The ffmpeg argument list that cuts and encodes one clip.
 
@@ -249,16 +310,15 @@ def ffmpeg_args(
         Encoder threads (0 lets x264 choose).
     ffmpeg : str
         The ffmpeg executable.
+    encoder : str
+        ``libx264`` or ``h264_nvenc``.
 
     Returns
     -------
     list of str
         Arguments for :func:`subprocess.run` (never a shell string).
     """
-    # A hair before the first frame, so a frame whose timestamp is rounded a little early in
-    # the container still counts; far less than a frame, and inaudible.
-    nudge = min(Fraction(1, 500), 1 / (4 * clip.fps))
-    seek = max(Fraction(0), Fraction(clip.origin) + clip.first_frame / clip.fps - nudge)
+    seek = _seek(clip)
     args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y"]
     # Machine-readable progress on stdout: the final frame count tells a clip cut short by a
     # damaged or truncated source from a complete one.
@@ -282,25 +342,100 @@ def ffmpeg_args(
     # yuv420p needs an even width and height: drop a stray last row or column (a no-op on the
     # usual sizes, and a guard for whatever a crop filter produces).
     chain += ",crop=trunc(iw/2)*2:trunc(ih/2)*2"
-    args += [
-        "-vf",
-        chain,
-        "-c:v",
-        "libx264",
-        "-preset",
-        settings.preset,
-        "-crf",
-        str(settings.crf),
-        "-pix_fmt",
-        "yuv420p",
-        "-r",
-        rate,
-        "-threads",
-        str(threads),
-    ]
+    args += ["-vf", chain, *video_codec_args(encoder, settings.preset, settings.crf, threads)]
+    args += ["-r", rate]
     if audio:
         args += ["-c:a", "aac", "-b:a", settings.audio_bitrate]
-    args += [
+    args += _mp4_tail(output)
+    return args
+
+
+def _seek(clip: ClipRange) -> Fraction:
+    # A hair before the first frame, so a frame whose timestamp is rounded a little early in
+    # the container still counts; far less than a frame, and inaudible.
+    nudge = min(Fraction(1, 500), 1 / (4 * clip.fps))
+    return max(Fraction(0), Fraction(clip.origin) + clip.first_frame / clip.fps - nudge)
+
+
+def joined_args(
+    source: str | os.PathLike[str],
+    output: str | os.PathLike[str],
+    clips: Sequence[ClipRange],
+    settings: RenderSettings,
+    *,
+    audio: bool,
+    video_filter: str | None = None,
+    threads: int = 0,
+    ffmpeg: str = "ffmpeg",
+    encoder: str = "libx264",
+) -> list[str]:
+    """The ffmpeg argument list that cuts several spans and joins them into one clip.
+
+    Each span is its own seeked input (so only those parts of the source are decoded), put on
+    the frame grid and cut to exactly its frames; its audio is cut to the same length (padded
+    with silence should the source's audio end early), so the audio stays in sync across the
+    joins. The concat filter joins them in one encode.
+
+    Parameters
+    ----------
+    source, output : str or os.PathLike
+        Input media and the mp4 to write.
+    clips : sequence of ClipRange
+        The spans, in the order they are joined.
+    settings : RenderSettings
+        Encoder settings.
+    audio : bool
+        Whether to include the source's audio stream ``settings.audio_stream``.
+    video_filter : str, optional
+        A filter chain applied to the joined video; its ``t`` starts at 0 at the first frame.
+    threads : int
+        Encoder threads (0 lets x264 choose).
+    ffmpeg : str
+        The ffmpeg executable.
+    encoder : str
+        ``libx264`` or ``h264_nvenc``.
+
+    Returns
+    -------
+    list of str
+    """
+    if not clips:
+        raise ValueError("nothing to join")
+    fps = clips[0].fps
+    rate = f"{fps.numerator}/{fps.denominator}"
+    args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y", "-progress", "pipe:1"]
+    args += ["-nostats"]
+    parts = []
+    for i, clip in enumerate(clips):
+        # Input -t only bounds the decoding; trim/atrim below make the exact cut.
+        read = clip.duration + 2 / float(fps)
+        args += ["-ss", _seconds(_seek(clip)), "-t", _seconds(read), "-i", _file_url(source)]
+        parts.append(
+            f"[{i}:v:0]fps={rate},trim=end_frame={clip.n_frames},setpts=PTS-STARTPTS[v{i}]"
+        )
+        if audio:
+            d = _seconds(clip.duration)
+            parts.append(
+                f"[{i}:a:{settings.audio_stream}]atrim=end={d},apad=whole_dur={d},"
+                f"asetpts=PTS-STARTPTS[a{i}]"
+            )
+    joined = "".join(f"[v{i}]" + (f"[a{i}]" if audio else "") for i in range(len(clips)))
+    tail = f"{video_filter}," if video_filter else ""
+    parts.append(
+        f"{joined}concat=n={len(clips)}:v=1:a={int(audio)}[vj]" + ("[aout]" if audio else "")
+    )
+    parts.append(f"[vj]{tail}crop=trunc(iw/2)*2:trunc(ih/2)*2[vout]")
+    args += ["-filter_complex", ";".join(parts), "-map", "[vout]"]
+    if audio:
+        args += ["-map", "[aout]", "-c:a", "aac", "-b:a", settings.audio_bitrate]
+    total = Fraction(sum(c.n_frames for c in clips)) / fps
+    args += [*video_codec_args(encoder, settings.preset, settings.crf, threads), "-r", rate]
+    args += ["-t", _seconds(total), *_mp4_tail(output)]
+    return args
+
+
+def _mp4_tail(output: str | os.PathLike[str]) -> list[str]:
+    return [
         # The source's timecode and chapters would be wrong for a piece cut out of it.
         "-map_metadata",
         "-1",
@@ -315,7 +450,6 @@ def ffmpeg_args(
         "mp4",
         _file_url(output),
     ]
-    return args
 
 
 def _file_url(path: str | os.PathLike[str]) -> str:
@@ -355,12 +489,12 @@ def _float(text: object) -> float | None:
     return float(str(text))
 
 
-def _short(stderr: bytes, returncode: int, clip: ClipRange) -> str:
+def _short(stderr: bytes, returncode: int, start: float) -> str:
     """One line from ffmpeg's stderr: its last message, truncated."""
     lines = [ln.strip() for ln in stderr.decode(errors="replace").splitlines() if ln.strip()]
     tail = lines[-1] if lines else "no message"
     if tail == "Empty output":
-        return f"no frames could be decoded from {clip.start:.3f} s on (damaged or truncated file?)"
+        return f"no frames could be decoded from {start:.3f} s on (damaged or truncated file?)"
     if len(tail) > _MAX_REASON:
         tail = tail[: _MAX_REASON - 1] + "…"
     return f"ffmpeg exited with code {returncode}: {tail}"
@@ -382,10 +516,14 @@ class _EncodeError(Exception):
 
 @dataclass(frozen=True)
 class _Job:
+    """One file to write: ``args(tmp)`` gives the ffmpeg command that writes it to ``tmp``."""
+
     turn: SpeakerTurn
     output: Path
-    clip: ClipRange
-    video_filter: str | None = None
+    n_frames: int
+    start: float
+    args: Callable[[Path], list[str]] | None = None
+    review: Annotator | None = None  # imported lazily: OpenCV is slow to load
 
 
 class _Encoder:
@@ -399,41 +537,67 @@ class _Encoder:
         self.cancelled = threading.Event()
         self._lock = threading.Lock()
         self._running: set[subprocess.Popen[bytes]] = set()
+        self.encoder = "libx264"
+        self.origin = 0.0
+
+    def _register(self, proc: subprocess.Popen[bytes]) -> None:
+        with self._lock:
+            if self.cancelled.is_set():
+                proc.kill()
+            self._running.add(proc)
 
     def encode(self, job: _Job) -> Path:
         with atomic_path(job.output) as tmp:
-            args = ffmpeg_args(
-                self.info.path,
-                tmp,
-                job.clip,
-                self.settings,
-                audio=self.info.has_audio,
-                video_filter=job.video_filter,
-                threads=self.threads,
-                ffmpeg=self.ffmpeg,
-            )
-            with self._lock:
-                if self.cancelled.is_set():
-                    raise _EncodeError("cancelled")
-                proc = subprocess.Popen(
-                    args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
-                )
-                self._running.add(proc)
-            try:
-                progress, err = proc.communicate()
-            finally:
-                with self._lock:
-                    self._running.discard(proc)
-            if proc.returncode != 0:
-                raise _EncodeError(_short(err, proc.returncode, job.clip))
-            frames = _frames_written(progress)
+            frames = self._review(job, tmp) if job.review is not None else self._run(job, tmp)
             # One frame of slack: a variable-rate source may lack the frame at the very end.
-            if frames is not None and frames < job.clip.n_frames - 1:
+            if frames is not None and frames < job.n_frames - 1:
                 raise _EncodeError(
-                    f"source ended early: {frames} of {job.clip.n_frames} frames "
+                    f"source ended early: {frames} of {job.n_frames} frames "
                     f"(damaged or truncated file?)"
                 )
         return job.output
+
+    def _run(self, job: _Job, tmp: Path) -> int | None:
+        assert job.args is not None
+        args = job.args(tmp)
+        with self._lock:
+            if self.cancelled.is_set():
+                raise _EncodeError("cancelled")
+            proc = subprocess.Popen(
+                args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
+            self._running.add(proc)
+        try:
+            progress, err = proc.communicate()
+        finally:
+            with self._lock:
+                self._running.discard(proc)
+        if proc.returncode != 0:
+            raise _EncodeError(_short(err, proc.returncode, job.start))
+        return _frames_written(progress)
+
+    def _review(self, job: _Job, tmp: Path) -> int:
+        from facetrack_otio.render.annotate import render_review
+
+        s = self.settings
+        try:
+            return render_review(
+                self.info.path,
+                tmp,
+                job.review,
+                self.origin,
+                s.audio_stream if self.info.has_audio else None,
+                s.audio_bitrate,
+                self.encoder,
+                s.preset,
+                s.crf,
+                self.threads,
+                self.ffmpeg,
+                register=self._register,
+                cancelled=self.cancelled,
+            )
+        except RuntimeError as exc:
+            raise _EncodeError(str(exc)) from None
 
     def stop(self) -> None:
         with self._lock:
@@ -448,6 +612,23 @@ def _people_by_id(people: Mapping[int, Person] | Sequence[Person]) -> dict[int, 
     return {p.id: p for p in people}
 
 
+def _check_source(info: MediaInfo, settings: RenderSettings) -> None:
+    if not Path(info.path).is_file():
+        raise MediaError(f"{info.path}: no such file")
+    if info.has_audio and settings.audio_stream not in info.audio_streams:
+        raise MediaError(
+            f"{info.path}: no audio stream {settings.audio_stream} "
+            f"(it has {len(info.audio_streams)})"
+        )
+
+
+def _display_size(info: MediaInfo) -> tuple[int, int]:
+    # ffmpeg applies the rotation before the filters: crop in the frame as displayed.
+    if int(getattr(info, "rotation", 0) or 0) % 180:
+        return info.height, info.width
+    return info.width, info.height
+
+
 def render_turns(
     info: MediaInfo,
     turns: Sequence[SpeakerTurn],
@@ -455,8 +636,10 @@ def render_turns(
     outdir: str | os.PathLike[str],
     settings: RenderSettings = RenderSettings(),
     progress: bool = True,
+    reframe: Mapping[int, np.ndarray] | None = None,
+    reframe_settings: ReframeSettings | None = None,
 ) -> RenderReport:
-    """Render one mp4 per speaker turn.
+    """Render speaker clips: one mp4 per turn (or segment), or one per speaker.
 
     Parameters
     ----------
@@ -469,75 +652,162 @@ def render_turns(
     outdir : str or os.PathLike
         Folder for the clips (created when missing).
     settings : RenderSettings
-        Cut and encoder settings.
+        What to write (``per``, ``aspect``, ``segment``, ``annotate``), cut and encoder
+        settings.
     progress : bool
         Show a progress bar on stderr.
+    reframe : mapping of int to ndarray, optional
+        Face boxes per person id, rows ``[t, x1, y1, x2, y2]`` normalised to the frame (see
+        :func:`facetrack_otio.render.timeline.reframe_keyframes`); the crop follows them when
+        ``settings.aspect`` is not ``source``, and the review video draws them. Without them
+        a crop stays in the centre.
+    reframe_settings : ReframeSettings, optional
+        How the crop follows the face (dead zone, speed and acceleration limits, hold).
 
     Returns
     -------
     RenderReport
-        The clips written (in time order) and the turns that failed, each with a reason.
+        The files written and the turns that failed, each with a reason.
 
     Raises
     ------
     ToolError
-        When ffmpeg or ffprobe is not installed.
+        When ffmpeg or ffprobe is not installed, or ``settings.encoder`` is ``h264_nvenc``
+        and NVENC does not work here.
     MediaError
         When the source file has gone, or the requested audio stream does not exist.
 
     Notes
     -----
-    Each clip is H.264 (libx264, yuv420p, ``settings.preset``/``settings.crf``) with AAC audio
-    when the source has audio, and ``+faststart``. Its start and end are rounded to the nearest
-    source frame boundary, so its length is within one frame of the turn (plus pads, clamped to
-    the source). A failed encode leaves no file and does not stop the others.
+    Each clip is H.264 (yuv420p, ``settings.preset``/``settings.crf``) with AAC audio when the
+    source has audio, and ``+faststart``. Its start and end are rounded to the nearest source
+    frame boundary, so its length is within one frame of the turn (plus pads, clamped to the
+    source). Encodes run in parallel, up to ``settings.jobs`` (default: one per core); a
+    failed encode leaves no file and does not stop the others.
     """
     ffmpeg = _require("ffmpeg")
     ffprobe = _require("ffprobe")
-    if not Path(info.path).is_file():
-        raise MediaError(f"{info.path}: no such file")
-    if info.has_audio and settings.audio_stream not in info.audio_streams:
-        raise MediaError(
-            f"{info.path}: no audio stream {settings.audio_stream} "
-            f"(it has {len(info.audio_streams)})"
-        )
+    _check_source(info, settings)
+    encoder = resolve_encoder(settings.encoder, ffmpeg)
     out = Path(outdir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     by_id = _people_by_id(people)
     timing = _video_timing(info, ffprobe)
+    fps = info.fps
+    total = max(1, round(Fraction(timing.video_end) * fps))
+    keyframes = {int(k): np.asarray(v, float).reshape(-1, 5) for k, v in (reframe or {}).items()}
+    aspect = parse_aspect(settings.aspect)
+    size = _display_size(info)
+    rs = reframe_settings or ReframeSettings()
 
-    report = RenderReport()
+    report = RenderReport(encoder=encoder)
+    make = plan.per_speaker if settings.per == "speaker" else plan.per_turn
+    outputs, report.failures = make(
+        turns, by_id, fps, total, pad=settings.pad, segment=settings.segment
+    )
+    scripts = Path(tempfile.mkdtemp(prefix="facetrack-render-"))
     jobs: list[_Job] = []
-    ordered = sorted(turns, key=lambda t: (t.start, t.end, t.speaker))
-    for index, turn in enumerate(ordered, 1):
-        person = by_id.get(turn.speaker) or Person(turn.speaker, default_name(turn.speaker))
-        try:
-            clip = frame_range(
-                turn.start - settings.pad,
-                turn.end + settings.pad,
-                info.fps,
-                origin=timing.origin,
-                limit=timing.video_end,
+    audio = info.has_audio
+    try:
+        for n, o in enumerate(outputs):
+            report.spans[o.name] = o.spans
+            clips = [ClipRange(s.first, s.count, fps, timing.origin) for s in o.spans]
+            vf = None
+            if aspect is not None:
+                path = join_paths(
+                    [
+                        crop_path(
+                            keyframes.get(o.speaker, np.zeros((0, 5))),
+                            (np.arange(c.n_frames) + c.first_frame) / float(fps),
+                            size,
+                            aspect,
+                            float(fps),
+                            rs,
+                        )
+                        for c in clips
+                    ]
+                )
+                report.paths[o.name] = path
+                vf = crop_filter(path, fps, scripts / f"{n:05d}.cmd")
+            jobs.append(
+                _Job(
+                    o.turn,
+                    out / o.name,
+                    o.n_frames,
+                    clips[0].start,
+                    args=_builder(info.path, clips, settings, audio, vf, ffmpeg, encoder),
+                )
             )
-        except ValueError as exc:
-            report.failures.append((turn, str(exc)))
-            continue
-        jobs.append(_Job(turn, out / clip_name(index, turn, person), clip))
+        if settings.annotate:
+            from facetrack_otio.render.annotate import Annotator
 
+            whole = SpeakerTurn(-1, 0.0, max(float(total / fps), 1e-3))
+            annotator = Annotator(size, fps, total, turns, by_id, keyframes)
+            name = f"{Path(info.path).stem}.review.mp4"
+            jobs.append(_Job(whole, out / name, total, 0.0, review=annotator))
+        done = _run_jobs(jobs, ffmpeg, info, settings, encoder, timing.origin, report, progress)
+    finally:
+        shutil.rmtree(scripts, ignore_errors=True)
+    report.outputs = [done[i] for i in sorted(done)]
+    if settings.annotate and jobs and jobs[-1].review is not None and len(jobs) - 1 in done:
+        report.review = done[len(jobs) - 1]
+    report.failures.sort(key=lambda f: (f[0].start, f[0].end))
+    return report
+
+
+def _builder(
+    source: str,
+    clips: Sequence[ClipRange],
+    settings: RenderSettings,
+    audio: bool,
+    video_filter: str | None,
+    ffmpeg: str,
+    encoder: str,
+) -> Callable[[Path], list[str]]:
+    def build(tmp: Path, threads: int = 0) -> list[str]:
+        common = dict(audio=audio, video_filter=video_filter, ffmpeg=ffmpeg, encoder=encoder)
+        if len(clips) == 1:
+            return ffmpeg_args(source, tmp, clips[0], settings, threads=threads, **common)
+        return joined_args(source, tmp, clips, settings, threads=threads, **common)
+
+    return build
+
+
+def _run_jobs(
+    jobs: Sequence[_Job],
+    ffmpeg: str,
+    info: MediaInfo,
+    settings: RenderSettings,
+    encoder: str,
+    origin: float,
+    report: RenderReport,
+    progress: bool,
+) -> dict[int, Path]:
+    """Run the jobs in parallel; failures go into ``report``; return what was written."""
+    done: dict[int, Path] = {}
+    if not jobs:
+        return done
     cores = os.cpu_count() or 1
     workers = max(1, min(settings.jobs or cores, len(jobs)))
     # Share the cores between parallel encodes rather than letting each x264 claim them all
     # (cores x cores threads on a big machine); two at least, as a single-threaded x264 also
     # loses its lookahead thread and stalls.
     threads = max(2, -(-cores // workers))
-    encoder = _Encoder(ffmpeg, info, settings, threads)
-    done: dict[int, Path] = {}
-    bar = tqdm(total=len(jobs), unit="clip", desc="render", disable=not progress)
+    runner = _Encoder(ffmpeg, info, settings, threads)
+    runner.encoder = encoder
+    runner.origin = origin
+    jobs = [
+        _Job(j.turn, j.output, j.n_frames, j.start, _with_threads(j.args, threads), j.review)
+        if j.args is not None
+        else j
+        for j in jobs
+    ]
+    bar = tqdm(total=len(jobs), unit="file", desc="render", disable=not progress)
     pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="render")
+    # The longest first: a long encode started last would run alone at the end.
+    order = sorted(range(len(jobs)), key=lambda i: -jobs[i].n_frames)
     try:
-        futures: dict[Future[Path], int] = {
-            pool.submit(encoder.encode, j): i for i, j in enumerate(jobs)
-        }
+        futures: dict[Future[Path], int] = {pool.submit(runner.encode, jobs[i]): i for i in order}
         for future in as_completed(futures):
             i = futures[future]
             try:
@@ -549,13 +819,17 @@ def render_turns(
             bar.update(1)
     except BaseException:
         # Interrupted: stop every running ffmpeg; each worker then removes its temporary file.
-        encoder.stop()
+        runner.stop()
         pool.shutdown(wait=True, cancel_futures=True)
         raise
     finally:
         pool.shutdown(wait=True)
         bar.close()
+    return done
 
-    report.outputs = [done[i] for i in sorted(done)]
-    report.failures.sort(key=lambda f: (f[0].start, f[0].end))
-    return report
+
+def _with_threads(
+    build: Callable[..., list[str]] | None, threads: int
+) -> Callable[[Path], list[str]]:
+    assert build is not None
+    return lambda tmp: build(tmp, threads)

@@ -10,7 +10,7 @@ turn goes to that person with cue ``voice``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -58,8 +58,29 @@ def _mel_filters(sample_rate: int, n_fft: int, n_mels: int = 40) -> np.ndarray:
     return fb
 
 
-def mfcc(pcm: np.ndarray, sample_rate: int = 16000, n_mfcc: int = 20) -> np.ndarray:
-    """MFCC frames (n_frames, n_mfcc) every 10 ms, without c0 (loudness), mean-normalised.
+def _power_blocks(
+    x: np.ndarray, win: int, hop: int, n_fft: int, block: int
+) -> Iterator[tuple[int, np.ndarray]]:
+    """(first frame, power spectra) of Hamming-windowed frames, ``block`` frames at a time.
+
+    Blocks keep memory flat in the audio's length: a whole hour framed at once would take
+    gigabytes.
+    """
+    n = 1 + (len(x) - win) // hop
+    window = np.hamming(win).astype(np.float32)
+    frames_all = np.lib.stride_tricks.sliding_window_view(x, win)[::hop]
+    for first in range(0, n, block):
+        frames = frames_all[first : first + block] * window
+        yield first, (np.abs(np.fft.rfft(frames, n_fft)) ** 2).astype(np.float32)
+
+
+def mfcc(
+    pcm: np.ndarray, sample_rate: int = 16000, n_mfcc: int = 20, block: int = 6000
+) -> np.ndarray:
+    """MFCC frames (n_frames, n_mfcc) every 10 ms, without c0 (loudness).
+
+    Steady background noise (hiss, hum, room tone) would make every voice look alike, so its
+    spectrum (the mean over the quietest fifth of frames) is subtracted first.
 
     Parameters
     ----------
@@ -69,26 +90,33 @@ def mfcc(pcm: np.ndarray, sample_rate: int = 16000, n_mfcc: int = 20) -> np.ndar
         Samples per second.
     n_mfcc : int
         Coefficients kept (c1..c_n).
+    block : int
+        Frames processed at a time (memory, not results, depends on it).
     """
     x = pcm.astype(np.float32) / (32768.0 if pcm.dtype == np.int16 else 1.0)
     win, hop = int(_FRAME * sample_rate), int(_HOP * sample_rate)
     if len(x) < win:
         return np.zeros((0, n_mfcc), dtype=np.float32)
-    n = 1 + (len(x) - win) // hop
-    idx = np.arange(win)[None, :] + hop * np.arange(n)[:, None]
-    frames = x[idx] * np.hamming(win)[None, :]
     n_fft = 1 << (win - 1).bit_length()
-    power = np.abs(np.fft.rfft(frames, n_fft)) ** 2
-    # Spectral subtraction: steady background noise (hiss, hum, room tone) would otherwise
-    # make every voice look alike. Its spectrum is the mean of the quietest fifth of frames.
-    energy = power.sum(axis=1)
+    # Pass 1: frame energies, to find the quiet frames.
+    energy = np.concatenate([p.sum(axis=1) for _, p in _power_blocks(x, win, hop, n_fft, block)])
     quiet = energy <= np.percentile(energy, 20)
-    noise = power[quiet].mean(axis=0) if quiet.any() else np.zeros(power.shape[1])
-    power = np.maximum(power - noise[None, :], 0.05 * power)
-    logmel = np.log(power @ _mel_filters(sample_rate, n_fft).T + 1e-10)
-    k = np.arange(logmel.shape[1])
-    dct = np.cos(np.pi / logmel.shape[1] * (k[None, :] + 0.5) * np.arange(1, n_mfcc + 1)[:, None])
-    return (logmel @ dct.T).astype(np.float32)
+    # Pass 2: the noise spectrum over the quiet frames.
+    noise = np.zeros(n_fft // 2 + 1, dtype=np.float64)
+    for first, power in _power_blocks(x, win, hop, n_fft, block):
+        noise += power[quiet[first : first + len(power)]].sum(axis=0)
+    noise /= max(int(quiet.sum()), 1)
+    # Pass 3: subtract, log-mel, DCT.
+    mel = _mel_filters(sample_rate, n_fft).T.astype(np.float32)
+    n_mels = mel.shape[1]
+    k = np.arange(n_mels)
+    dct = np.cos(np.pi / n_mels * (k[None, :] + 0.5) * np.arange(1, n_mfcc + 1)[:, None])
+    dct = dct.T.astype(np.float32)
+    out = []
+    for _, power in _power_blocks(x, win, hop, n_fft, block):
+        clean = np.maximum(power - noise.astype(np.float32)[None, :], 0.05 * power)
+        out.append(np.log(clean @ mel + 1e-10) @ dct)
+    return np.concatenate(out).astype(np.float32)
 
 
 @dataclass(frozen=True)

@@ -111,14 +111,21 @@ def _to_vad_rate(pcm: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
     return np.clip(np.round(resampled), -32768, 32767).astype(np.int16), 16000
 
 
+_BLOCK_FRAMES = 4096
+
+
 def _frame_db(pcm: np.ndarray, frame_len: int) -> np.ndarray:
     """RMS energy in dBFS of consecutive non-overlapping frames (a partial last frame is
     dropped)."""
     n = len(pcm) // frame_len
     if n == 0:
         return np.zeros(0)
-    frames = pcm[: n * frame_len].reshape(n, frame_len).astype(np.float64) / _FULL_SCALE
-    power = np.mean(frames * frames, axis=1)
+    frames = pcm[: n * frame_len].reshape(n, frame_len)
+    power = np.empty(n, dtype=np.float64)
+    # In blocks: a float copy of a whole hour of audio would take gigabytes.
+    for first in range(0, n, _BLOCK_FRAMES):
+        block = frames[first : first + _BLOCK_FRAMES].astype(np.float64) / _FULL_SCALE
+        power[first : first + len(block)] = np.mean(block * block, axis=1)
     with np.errstate(divide="ignore"):
         db = 10.0 * np.log10(power)
     return np.maximum(db, SILENCE_DBFS)
@@ -284,11 +291,10 @@ def speech_frames(
         floor = noise_floor(db, frame_s, settings.noise_window, settings.noise_percentile)
         loud &= db >= floor + settings.energy_gate_db
     vad = webrtcvad.Vad(settings.aggressiveness)
-    data = a[: n * frame_len].tobytes()
-    nbytes = 2 * frame_len
+    frames = a[: n * frame_len].reshape(n, frame_len)
     flags = np.zeros(n, dtype=bool)
     for i in np.flatnonzero(loud):
-        flags[i] = vad.is_speech(data[i * nbytes : (i + 1) * nbytes], rate)
+        flags[i] = vad.is_speech(frames[i].tobytes(), rate)
     return flags, frame_s
 
 

@@ -74,7 +74,7 @@ def test_otioconvert_video_to_fcpxml(short_clip: Path, tmp_path: Path) -> None:
     ("kwargs", "message"),
     [
         ({"colour": "red"}, "unknown reader argument(s) colour"),
-        ({"tracker": "fast"}, "tracker must be one of mosse, kcf, csrt, none"),
+        ({"tracker": "fast"}, "tracker must be one of template, mosse, kcf, csrt, none"),
         ({"max_fps": "fast"}, "max_fps must be a number"),
         ({"max_side": 12.5}, "max_side must be a whole number"),
         ({"audio_stream": -1}, "audio_stream must be at least 0"),

@@ -1,0 +1,60 @@
+"""One real `facetrack run` of the bundled sample, shared by every test module that needs it.
+
+It runs as a user would try the tool first: `facetrack run` with no video, in a fresh folder,
+with a settings file (``[render] crf``) to show that the file reaches the run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO_CRF = 30
+
+
+@dataclass(frozen=True)
+class DemoRun:
+    """The demo run's working folder, output folder and what it printed."""
+
+    cwd: Path
+    outdir: Path
+    stdout: str
+    stderr: str
+    returncode: int
+
+
+_RUN: DemoRun | None = None
+
+
+def facetrack(
+    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the command line as a user does (a fresh interpreter)."""
+    return subprocess.run(
+        [sys.executable, "-m", "facetrack_otio", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd or ROOT,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+def demo_run(base: Path) -> DemoRun:
+    """Run the demo once per test process (in ``base``) and return the same result after."""
+    global _RUN
+    if _RUN is None:
+        cwd = base / "work"
+        cwd.mkdir(parents=True)
+        config = cwd / "settings.toml"
+        config.write_text(f'[render]\ncrf = {DEMO_CRF}\npreset = "ultrafast"\n')
+        # Its own analysis cache: the run analyses for real and leaves the user's cache alone.
+        env = {"FACETRACK_CACHE_DIR": str(base / "cache")}
+        proc = facetrack("-q", "--config", str(config), "run", cwd=cwd, env=env)
+        _RUN = DemoRun(cwd, cwd / "facetrack-demo", proc.stdout, proc.stderr, proc.returncode)
+    return _RUN

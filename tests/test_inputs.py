@@ -1,0 +1,343 @@
+"""Unusual and broken inputs: each gets a result or one clear error line, never a traceback.
+
+Every input is made here with ffmpeg from a two-second cut of the bundled real clip, once per
+session. A bad input exits with 2 and leaves no output folder behind; an unusual one is
+analysed like any other.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+import pytest
+
+from facetrack_otio.media.probe import probe
+
+ROOT = Path(__file__).resolve().parent.parent
+SAMPLES = ROOT / "samples"
+REAL = SAMPLES / "SadTalker__WDA_AlexandriaOcasioCortez_000.mp4"
+
+Maker = Callable[..., Path]
+
+
+def facetrack(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "facetrack_otio", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=cwd,
+    )
+
+
+def ffmpeg(*args: str) -> None:
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
+
+
+@pytest.fixture(scope="session")
+def media(tmp_path_factory: pytest.TempPathFactory) -> Maker:
+    """``media(name, *ffmpeg_args)``: the base clip re-encoded with those arguments, made
+    once per session (``media("base")`` is the base clip itself)."""
+    folder = tmp_path_factory.mktemp("media")
+    base = folder / "base.mp4"
+    # Two seconds, H.264 + AAC, index (moov) at the end as ffmpeg writes by default.
+    ffmpeg("-i", str(REAL), "-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+           str(base))  # fmt: skip
+    made: dict[str, Path] = {"base": base}
+
+    def make(name: str, *args: str, source: Path = base) -> Path:
+        if name not in made:
+            out = folder / name
+            try:
+                ffmpeg("-i", str(source), *args, str(out))
+            except subprocess.CalledProcessError:
+                pytest.skip(f"this ffmpeg cannot make {name}")
+            made[name] = out
+        return made[name]
+
+    return make
+
+
+def assert_refused(proc: subprocess.CompletedProcess[str], *words: str) -> str:
+    """Exit 2 with a single ``facetrack: error:`` line (containing ``words``)."""
+    assert proc.returncode == 2, proc.stderr
+    lines = [ln for ln in proc.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith("facetrack: error: "), lines[0]
+    for word in words:
+        assert word in lines[0], lines[0]
+    return lines[0]
+
+
+def assert_complete(outdir: Path, stem: str) -> None:
+    """Every export written, and no staging folder, lock or partial file left."""
+    names = {p.name for p in outdir.iterdir()}
+    for suffix in (".otio", ".fcpxml", ".xml", ".edl", ".rttm"):
+        assert f"{stem}{suffix}" in names, sorted(names)
+    hidden = [p for p in outdir.rglob("*") if p.name.startswith(".") or ".part" in p.name]
+    assert not hidden, hidden
+
+
+def speakers(summary: dict) -> list[int]:
+    return [p["id"] for p in summary["people"] if p["id"] > 0]
+
+
+# --------------------------------------------------------------------------- broken files
+
+
+def test_truncated_mp4_without_its_index_is_refused(media: Maker, tmp_path: Path) -> None:
+    # Cut mid-file, an MP4 whose index comes last cannot be located at all.
+    data = media("base").read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    proc = facetrack("run", str(cut), "-o", str(tmp_path / "out"))
+    assert_refused(proc, "truncated")
+    assert not (tmp_path / "out").exists()
+
+
+def test_truncated_faststart_mp4_analyses_what_decodes(media: Maker, tmp_path: Path) -> None:
+    # With the index first (+faststart), what was written before the cut still decodes.
+    whole = media("faststart.mp4", "-c", "copy", "-movflags", "+faststart")
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: len(data) // 2])
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(cut), "-o", str(out), "--no-render", "--no-cache", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    warning = [ln for ln in proc.stderr.splitlines() if "decodes to" in ln]
+    assert len(warning) == 1 and warning[0].startswith("warning: "), proc.stderr
+    assert "truncated or damaged" in warning[0]
+    summary = json.loads(proc.stdout)
+    assert 0 < summary["face_stats"]["frames"] < 25  # 2 s at 12.5 analysis frames/s
+    assert_complete(out, "cut")
+
+
+@pytest.mark.parametrize("suffix", [".m4a", ".mp4"])
+def test_audio_only_file_is_refused(media: Maker, tmp_path: Path, suffix: str) -> None:
+    audio = media(f"audio{suffix}", "-vn", "-c:a", "copy")
+    proc = facetrack("run", str(audio), "-o", str(tmp_path / "out"))
+    assert_refused(proc, "no video stream", "audio-only")
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- unusual video
+
+
+def test_rotated_phone_clip_is_analysed_upright(media: Maker, tmp_path: Path) -> None:
+    # A phone's portrait clip: the picture stored on its side (turned a quarter to the left),
+    # with a display matrix that turns it a quarter to the right for display.
+    sideways = media(
+        "sideways.mp4", "-vf", "crop=288:512,transpose=cclock", "-c:v", "libx264",
+        "-preset", "ultrafast", "-c:a", "copy",
+    )  # fmt: skip
+    phone = tmp_path / "phone.mp4"
+    ffmpeg("-i", str(sideways), "-c", "copy", "-metadata:s:v:0", "rotate=-90", str(phone))
+    side = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_streams", "-of", "json",
+         str(phone)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    rotations = [
+        d.get("rotation")
+        for s in json.loads(side.stdout)["streams"]
+        for d in s.get("side_data_list", [])
+    ]
+    if rotations != [-90]:
+        pytest.skip(f"this ffmpeg wrote display rotation {rotations}, not -90")
+
+    info = probe(phone)
+    assert (info.width, info.height, info.rotation) == (288, 512, 90)  # as displayed
+
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(phone), "-o", str(out), "--json", "--preset", "ultrafast")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert speakers(summary) == [1]  # the face is found only in the upright picture
+    assert summary["source"]["width"] == 288 and summary["source"]["height"] == 512
+    (clip,) = (out / "clips").glob("*.mp4")
+    rendered = probe(clip)
+    assert rendered.height > rendered.width  # rendered upright, portrait
+    assert_complete(out, "phone")
+
+
+def test_odd_dimensions(media: Maker, tmp_path: Path) -> None:
+    # 4:4:4 lets H.264 hold an odd size; rendered clips must still come out even (4:2:0).
+    odd = media(
+        "odd.mp4", "-vf", "scale=853:479", "-c:v", "libx264", "-preset", "ultrafast",
+        "-pix_fmt", "yuv444p", "-c:a", "copy",
+    )  # fmt: skip
+    info = probe(odd)
+    assert (info.width, info.height) == (853, 479)
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(odd), "-o", str(out), "--json", "--preset", "ultrafast")
+    assert proc.returncode == 0, proc.stderr
+    assert speakers(json.loads(proc.stdout)) == [1]
+    (clip,) = (out / "clips").glob("*.mp4")
+    rendered = probe(clip)
+    assert rendered.width % 2 == 0 and rendered.height % 2 == 0
+    assert_complete(out, "odd")
+
+
+@pytest.mark.parametrize(
+    "name, args",
+    [
+        pytest.param(
+            "hevc10.mp4",
+            ["-c:v", "libx265", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le",
+             "-x265-params", "log-level=error"],
+            id="hevc-10bit",
+        ),
+        pytest.param(
+            "h264-10bit.mp4",
+            ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p10le"],
+            id="h264-10bit",
+        ),
+    ],
+)  # fmt: skip
+def test_hevc_and_10_bit(media: Maker, tmp_path: Path, name: str, args: list[str]) -> None:
+    if "libx265" in args and "libx265" not in _encoders():
+        pytest.skip("ffmpeg has no libx265")
+    video = media(name, *args, "-c:a", "copy")
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(video), "-o", str(out), "--json", "--preset", "ultrafast")
+    assert proc.returncode == 0, proc.stderr
+    assert speakers(json.loads(proc.stdout)) == [1]
+    # Clips for editors are 8-bit 4:2:0 H.264, whatever the source.
+    (clip,) = (out / "clips").glob("*.mp4")
+    fmt = subprocess.run(
+        ["ffprobe", "-v", "error", "-select_streams", "v:0", "-show_entries",
+         "stream=codec_name,pix_fmt", "-of", "csv=p=0", str(clip)],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert fmt.stdout.strip() == "h264,yuv420p"
+    assert_complete(out, Path(name).stem)
+
+
+def _encoders() -> str:
+    return subprocess.run(
+        ["ffmpeg", "-hide_banner", "-encoders"], capture_output=True, text=True, check=False
+    ).stdout
+
+
+def test_one_frame_file(media: Maker, tmp_path: Path) -> None:
+    one = media("one.mp4", "-frames:v", "1", "-an", "-c:v", "libx264", "-preset", "ultrafast")
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(one), "-o", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout)["turns"] == []
+    timeline = otio.adapters.read_from_file(str(out / "one.otio"))
+    assert timeline.tracks[0].duration().value == 1  # one frame at 25 fps
+    assert_complete(out, "one")
+
+
+def test_1080p60(media: Maker, tmp_path: Path) -> None:
+    hd = media(
+        "hd60.mp4", "-vf", "scale=1080:1080,pad=1920:1080:420:0,fps=60", "-c:v", "libx264",
+        "-preset", "ultrafast", "-c:a", "copy",
+    )  # fmt: skip
+    out = tmp_path / "out"
+    # Not quiet: the progress bar is drawn (on stderr, with carriage returns).
+    proc = facetrack("run", str(hd), "-o", str(out), "--no-render", "--no-cache", "--json")
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert speakers(summary) == [1]
+    assert summary["source"]["fps"] == "60/1"
+    timeline = otio.adapters.read_from_file(str(out / "hd60.otio"))
+    assert timeline.tracks[0].duration().rate == 60
+    # tqdm knows the total, so the bar shows the time left: "[00:01<00:02, 9.1frame/s]".
+    assert re.search(r"\d\d:\d\d<\d\d:\d\d, *[\d.]+ ?(s/)?frame", proc.stderr), proc.stderr
+    assert_complete(out, "hd60")
+
+
+def test_variable_frame_timing_keeps_the_nominal_rate() -> None:
+    # hard.mp4 (30000/1001 with uneven frame timing) is run end to end in test_cli_run.
+    info = probe(SAMPLES / "hard.mp4")
+    assert info.variable_frame_rate and info.fps == Fraction(30000, 1001)
+
+
+# --------------------------------------------------------------------------- paths
+
+
+def test_spaces_quotes_unicode_and_leading_dashes(media: Maker, tmp_path: Path) -> None:
+    folder = tmp_path / 'it\'s a "folder" ü 日本'
+    folder.mkdir()
+    video = folder / "-talk 'take 2' – ü.mp4"
+    shutil.copy(media("base"), video)
+    outdir = folder / "-out 'ü' \"x\""
+    # A leading dash needs `--output=` (or ./) to be read as a path, as in every CLI.
+    proc = facetrack("-q", "run", f"./{video.name}", f"--output={outdir.name}", "--json",
+                     "--preset", "ultrafast", cwd=folder)  # fmt: skip
+    assert proc.returncode == 0, proc.stderr
+    assert speakers(json.loads(proc.stdout)) == [1]
+    stem = video.stem
+    assert_complete(outdir, stem)
+    assert len(list((outdir / "clips").glob("*.mp4"))) == 1
+    timeline = otio.adapters.read_from_file(str(outdir / f"{stem}.otio"))
+    url = timeline.tracks[0][0].media_reference.target_url
+    assert Path(otio.url_utils.filepath_from_url(url)) == video  # relinks to the source
+    fcp7 = otio.adapters.read_from_file(str(outdir / f"{stem}.xml"))
+    assert len(fcp7.video_tracks()[0]) == len(timeline.tracks[0])
+    # A timeline at such a path exports again.
+    again = facetrack("export", str(outdir / f"{stem}.otio"), "-f", "edl",
+                      "-o", str(tmp_path / "edl out"))  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "edl out" / f"{stem}.edl").is_file()
+
+
+def test_leading_dash_after_double_dash(media: Maker, tmp_path: Path) -> None:
+    shutil.copy(media("base"), tmp_path / "-x.mp4")
+    proc = facetrack("-q", "run", "-o", "out", "--no-render", "--", "-x.mp4", cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert_complete(tmp_path / "out", "-x")
+
+
+def test_leading_dash_alone_is_a_clear_usage_error(media: Maker, tmp_path: Path) -> None:
+    shutil.copy(media("base"), tmp_path / "-x.mp4")
+    proc = facetrack("run", "-x.mp4", "-o", "out", cwd=tmp_path)
+    assert_refused(proc, "-x.mp4")
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- output folder
+
+
+def test_output_folder_under_a_regular_file(media: Maker, tmp_path: Path) -> None:
+    blocker = tmp_path / "notes.txt"
+    blocker.write_text("mine")
+    proc = facetrack("run", str(media("base")), "-o", str(blocker / "out"), "--no-render")
+    assert_refused(proc, "cannot write output folder")
+    assert blocker.read_text() == "mine"
+
+
+def test_output_folder_is_a_regular_file(media: Maker, tmp_path: Path) -> None:
+    blocker = tmp_path / "out"
+    blocker.write_text("mine")
+    proc = facetrack("run", str(media("base")), "-o", str(blocker), "--no-render")
+    assert_refused(proc, "cannot write output folder")
+    assert blocker.read_text() == "mine"
+
+
+@pytest.mark.skipif(
+    not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root writes into read-only folders"
+)
+def test_read_only_output_folder(media: Maker, tmp_path: Path) -> None:
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    try:
+        proc = facetrack("run", str(media("base")), "-o", str(locked / "out"), "--no-render")
+        assert_refused(proc, "cannot write output folder")
+        assert not any(locked.iterdir())
+    finally:
+        locked.chmod(0o755)
