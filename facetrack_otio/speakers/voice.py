@@ -67,10 +67,11 @@ def _power_blocks(
     gigabytes.
     """
     n = 1 + (len(x) - win) // hop
-    window = np.hamming(win).astype(np.float32)
+    # int16 samples are scaled per block, never as a float copy of the whole file.
+    window = np.hamming(win).astype(np.float32) / (32768.0 if x.dtype == np.int16 else 1.0)
     frames_all = np.lib.stride_tricks.sliding_window_view(x, win)[::hop]
     for first in range(0, n, block):
-        frames = frames_all[first : first + block] * window
+        frames = frames_all[first : first + block].astype(np.float32) * window
         yield first, (np.abs(np.fft.rfft(frames, n_fft)) ** 2).astype(np.float32)
 
 
@@ -93,7 +94,7 @@ def mfcc(
     block : int
         Frames processed at a time (memory, not results, depends on it).
     """
-    x = pcm.astype(np.float32) / (32768.0 if pcm.dtype == np.int16 else 1.0)
+    x = pcm if pcm.dtype == np.int16 else pcm.astype(np.float32)
     win, hop = int(_FRAME * sample_rate), int(_HOP * sample_rate)
     if len(x) < win:
         return np.zeros((0, n_mfcc), dtype=np.float32)
