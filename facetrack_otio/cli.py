@@ -10,13 +10,10 @@ import argparse
 import contextlib
 import json
 import logging
-import os
-import shutil
 import signal
 import sys
-import tempfile
 import traceback
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +25,7 @@ from facetrack_otio.errors import (
     FacetrackError,
     InputError,
 )
+from facetrack_otio.fsutil import staging_folder
 
 log = logging.getLogger("facetrack")
 
@@ -348,72 +346,6 @@ class _Progress:
             log.debug("%s done", step)
 
 
-@contextlib.contextmanager
-def _staging(outdir: Path) -> Iterator[Path]:
-    """A hidden folder inside ``outdir``; its files move into ``outdir`` only on success.
-
-    A run that fails or is interrupted leaves nothing behind, and an ``outdir`` it had to
-    create is removed again. A lock file keeps two runs from writing one folder at once.
-    """
-    created = not outdir.exists()
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        lock = _lock(outdir)
-    except OSError as exc:
-        raise InputError(f"{outdir}: cannot write output folder ({exc.strerror})") from None
-    stage = None
-    try:
-        stage = Path(tempfile.mkdtemp(prefix=".facetrack-", dir=outdir))
-        yield stage
-        for item in sorted(stage.iterdir()):
-            dest = outdir / item.name
-            if dest.is_dir() and not dest.is_symlink():
-                shutil.rmtree(dest)
-            os.replace(item, dest)
-    finally:
-        if stage is not None:
-            shutil.rmtree(stage, ignore_errors=True)
-        lock.unlink(missing_ok=True)
-        if created and not any(outdir.iterdir()):
-            outdir.rmdir()
-
-
-LOCK_NAME = ".facetrack.lock"
-
-
-def _lock(outdir: Path) -> Path:
-    """Take ``outdir``'s lock file (holding our pid); refuse while another live run holds it."""
-    lock = outdir / LOCK_NAME
-    for _ in range(2):
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
-        except FileExistsError:
-            try:
-                pid = int(lock.read_text().strip() or 0)
-            except (OSError, ValueError):
-                pid = 0
-            if pid and pid != os.getpid() and _alive(pid):
-                raise InputError(
-                    f"{outdir}: another facetrack run (pid {pid}) is writing this folder"
-                ) from None
-            lock.unlink(missing_ok=True)  # left by a run that died: take it over
-            continue
-        with os.fdopen(fd, "w") as f:
-            f.write(str(os.getpid()))
-        return lock
-    raise InputError(f"{outdir}: cannot take the folder's lock ({lock})")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _settings_from_args(args: argparse.Namespace) -> Any:
     from facetrack_otio.config import updated as _updated
 
@@ -479,7 +411,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     outputs: list[Path] = []
     # The folder is locked and staged before the analysis: a second run into it is refused
     # at once, and an interrupt at any point leaves nothing behind.
-    with _staging(outdir) as stage:
+    with staging_folder(outdir) as stage:
         with logging_redirect_tqdm():  # warnings print above the bar, not through it
             analysis = pipeline(info.path, hook=_Progress(args.quiet))
         for warning in analysis.warnings:
@@ -662,7 +594,7 @@ def _export_staged(timeline: Any, outdir: Path, stem: str, formats: Sequence[str
     """Export through a staging folder: either every file lands in ``outdir``, or none does."""
     from facetrack_otio.exports import export_timeline
 
-    with _staging(outdir) as stage:
+    with staging_folder(outdir) as stage:
         try:
             written = export_timeline(timeline, stage, stem, formats)
         except OSError as exc:
@@ -687,7 +619,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     if not data.turns and not settings.annotate:
         log.warning("%s: no speaker turns, nothing to render", args.timeline)
         return 0
-    with _staging(outdir) as stage:
+    with staging_folder(outdir) as stage:
         report = render_turns(
             data.info,
             data.turns,

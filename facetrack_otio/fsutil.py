@@ -4,9 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from facetrack_otio.errors import InputError
+
+LOCK_NAME = ".facetrack.lock"
 
 
 @contextlib.contextmanager
@@ -48,3 +53,78 @@ def atomic_write_bytes(path: str | os.PathLike[str], data: bytes) -> Path:
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
     return Path(path)
+
+
+@contextlib.contextmanager
+def locked_folder(outdir: str | os.PathLike[str]) -> Iterator[Path]:
+    """Create ``outdir`` if needed and hold its lock file for the block.
+
+    A second writer is refused (``InputError``) while a live process holds the lock; a lock
+    left by a process that died is taken over. An ``outdir`` this call created and that is
+    still empty at the end is removed again.
+    """
+    folder = Path(outdir)
+    created = not folder.exists()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        lock = _take_lock(folder)
+    except OSError as exc:
+        raise InputError(f"{folder}: cannot write output folder ({exc.strerror})") from None
+    try:
+        yield folder
+    finally:
+        lock.unlink(missing_ok=True)
+        if created and not any(folder.iterdir()):
+            folder.rmdir()
+
+
+@contextlib.contextmanager
+def staging_folder(outdir: str | os.PathLike[str]) -> Iterator[Path]:
+    """A hidden folder inside the locked ``outdir``; its files move in only on success.
+
+    Whatever fails or is interrupted inside the block leaves nothing behind in ``outdir``.
+    """
+    with locked_folder(outdir) as folder:
+        stage = Path(tempfile.mkdtemp(prefix=".facetrack-", dir=folder))
+        try:
+            yield stage
+            for item in sorted(stage.iterdir()):
+                dest = folder / item.name
+                if dest.is_dir() and not dest.is_symlink():
+                    shutil.rmtree(dest)
+                os.replace(item, dest)
+        finally:
+            shutil.rmtree(stage, ignore_errors=True)
+
+
+def _take_lock(folder: Path) -> Path:
+    """Create ``folder``'s lock file holding our pid; refuse while another live run holds it."""
+    lock = folder / LOCK_NAME
+    for _ in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+        except FileExistsError:
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except (OSError, ValueError):
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise InputError(
+                    f"{folder}: another facetrack run (pid {pid}) is writing this folder"
+                ) from None
+            lock.unlink(missing_ok=True)  # left by a run that died: take it over
+            continue
+        with os.fdopen(fd, "w") as f:
+            f.write(str(os.getpid()))
+        return lock
+    raise InputError(f"{folder}: cannot take the folder's lock ({lock})")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -29,6 +29,7 @@ from facetrack_otio.batch.job import (
 from facetrack_otio.batch.local import default_jobs, run_local
 from facetrack_otio.batch.summary import counts, write_summary
 from facetrack_otio.errors import EXIT_INTERNAL, InputError
+from facetrack_otio.fsutil import locked_folder
 
 __all__ = ["BatchConfig", "BatchOutcome", "InputResult", "describe_failure", "run_batch"]
 
@@ -126,20 +127,9 @@ def run_batch(
         raise InputError("no inputs (outside the output folder)")
     names = output_names(paths)
     config = dataclasses.replace(config, outdir=str(outdir))
-    from facetrack_otio.cli import _lock
-
-    created = not outdir.exists()
-    try:
-        outdir.mkdir(parents=True, exist_ok=True)
-        lock = _lock(outdir)
-    except OSError as exc:
-        raise InputError(f"{outdir}: cannot write output folder ({exc.strerror})") from None
-    try:
+    # A batch that fails to start leaves no empty folder behind.
+    with locked_folder(outdir):
         return _run_locked(paths, names, outdir, config, engine, jobs, address, progress, log_level)
-    finally:
-        lock.unlink(missing_ok=True)
-        if created and not any(outdir.iterdir()):
-            outdir.rmdir()  # a batch that failed to start leaves no empty folder behind
 
 
 def _run_locked(

@@ -23,6 +23,7 @@ from typing import Any
 
 from facetrack_otio import __version__
 from facetrack_otio.config import Settings
+from facetrack_otio.fsutil import staging_folder
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -218,7 +219,6 @@ class Worker:
 
     def _process(self, path: Path, folder: Path, result: InputResult, t0: float) -> None:
         from facetrack_otio.cache import content_hash
-        from facetrack_otio.cli import _staging
         from facetrack_otio.exports import export_timeline
         from facetrack_otio.media.probe import probe
         from facetrack_otio.render.clips import render_turns
@@ -233,7 +233,7 @@ class Worker:
         # An earlier manifest no longer describes what this run will leave: drop it first.
         (folder / MANIFEST).unlink(missing_ok=True)
         failures: list[str] = []
-        with _staging(folder) as stage:
+        with staging_folder(folder) as stage:
             analysis = self.pipeline(info.path)
             result.warnings = list(analysis.warnings)
             t = time.perf_counter()
