@@ -8,7 +8,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -18,6 +17,7 @@ from facetrack_otio.batch.inputs import expand_inputs, output_names
 from facetrack_otio.batch.job import MANIFEST
 from facetrack_otio.cli import _batch_config, build_parser
 from facetrack_otio.errors import InputError
+from tests.cli import facetrack
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -25,16 +25,6 @@ REAL = "SadTalker__WDA_AlexandriaOcasioCortez_000"
 # sub-folder -> (sample, start second): 2-second cuts keep the batch small.
 CLIPS = {"a/talk": ("two_shot", 0), "b/talk": ("cuts", 0), "b/real": (REAL, 3)}
 EXPORTS = ("{stem}.otio", "{stem}.fcpxml", "{stem}.xml", "{stem}.edl", "{stem}.rttm")
-
-
-def facetrack(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "facetrack_otio", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
 
 
 @pytest.fixture(scope="module")

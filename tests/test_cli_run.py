@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from facetrack_otio.eval.der import diarization_error_rate
 from facetrack_otio.eval.speech import speech_scores
 from facetrack_otio.exports.rttm import read_rttm
 from facetrack_otio.media.probe import probe
+from tests.cli import facetrack
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -26,16 +26,6 @@ REAL = "SadTalker__WDA_AlexandriaOcasioCortez_000"
 CLIPS = {"two_shot": 2, "cuts": 2, "enter_exit": 2, "hard": 2, REAL: 1}
 # clip -> highest acceptable diarization error rate (0.25 s collar, overlap scored)
 DER_LIMITS = {"two_shot": 0.10, "cuts": 0.10, "enter_exit": 0.10, "hard": 0.20}
-
-
-def facetrack(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "facetrack_otio", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
 
 
 @pytest.fixture(scope="session")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import subprocess
-import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.speakers.turns import Person, SpeakerTurn
 from facetrack_otio.timeline import build_timeline, parse_names
 from facetrack_otio.timeline.meta import facetrack_md
+from tests import cli
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -34,13 +34,7 @@ SAMPLE_NAMES = ("two_shot", "cuts", "enter_exit", "hard")
 
 
 def facetrack(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "facetrack_otio", "-q", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-    )
+    return cli.facetrack("-q", *args)
 
 
 def ground_truth(name: str) -> list[SpeakerTurn]:

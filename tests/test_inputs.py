@@ -12,7 +12,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
@@ -21,22 +20,13 @@ import opentimelineio as otio
 import pytest
 
 from facetrack_otio.media.probe import probe
+from tests.cli import facetrack
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
 REAL = SAMPLES / "SadTalker__WDA_AlexandriaOcasioCortez_000.mp4"
 
 Maker = Callable[..., Path]
-
-
-def facetrack(*args: str, cwd: Path = ROOT) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "facetrack_otio", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd,
-    )
 
 
 def ffmpeg(*args: str) -> None:

@@ -12,20 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.cli import facetrack
+
 ROOT = Path(__file__).resolve().parent.parent
 CLIP = ROOT / "samples" / "SadTalker__WDA_AlexandriaOcasioCortez_000.mp4"
 
 
 def run(*args: str, cache: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "FACETRACK_CACHE_DIR": str(cache)}
-    return subprocess.run(
-        [sys.executable, "-m", "facetrack_otio", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=ROOT,
-        env=env,
-    )
+    return facetrack(*args, env={"FACETRACK_CACHE_DIR": str(cache)})
 
 
 @pytest.fixture(scope="module")

@@ -6,11 +6,10 @@ with a settings file (``[render] crf``) to show that the file reaches the run.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
+
+from tests.cli import facetrack
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO_CRF = 30
@@ -28,21 +27,6 @@ class DemoRun:
 
 
 _RUN: DemoRun | None = None
-
-
-def facetrack(
-    *args: str, cwd: Path | None = None, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
-    """Run the command line as a user does (a fresh interpreter)."""
-    return subprocess.run(
-        [sys.executable, "-m", "facetrack_otio", *args],
-        capture_output=True,
-        text=True,
-        check=False,
-        cwd=cwd or ROOT,
-        env={**os.environ, **(env or {})},
-        timeout=600,
-    )
 
 
 def demo_run(base: Path) -> DemoRun:
