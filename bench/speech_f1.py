@@ -25,7 +25,7 @@ import numpy as np
 
 from facetrack_otio.eval.speech import speech_scores
 from facetrack_otio.exports.rttm import read_rttm
-from facetrack_otio.media.decode import read_audio
+from facetrack_otio.media.audio import read_audio
 from facetrack_otio.media.probe import probe
 from facetrack_otio.speech.vad import VadSettings, detect_speech
 

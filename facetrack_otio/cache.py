@@ -31,7 +31,9 @@ from facetrack_otio.fsutil import atomic_write_bytes
 log = logging.getLogger(__name__)
 
 CACHE_ENV = "FACETRACK_CACHE_DIR"
-_ARRAYS = ("frames", "boxes", "landmarks", "detected", "confidence", "mouth", "embeddings")
+_ARRAYS = ("frames", "boxes", "landmarks", "detected", "confidence", "mouth", "embedding")
+# Bumped when the stored layout changes, so older entries are simply not found.
+_FORMAT = 2
 
 
 def default_root() -> Path:
@@ -53,7 +55,8 @@ def content_hash(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
 def faces_key(content: str, settings: dict[str, Any]) -> str:
     """Cache key of a face-stage result: content hash + settings + version."""
     blob = json.dumps(
-        {"content": content, "settings": settings, "version": __version__}, sort_keys=True
+        {"content": content, "settings": settings, "version": __version__, "format": _FORMAT},
+        sort_keys=True,
     )
     return hashlib.sha256(blob.encode()).hexdigest()[:32]
 

@@ -425,6 +425,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         written += [stage / rel for rel in thumbs.values()]
         written += write_report(timeline, stage)
         failures: list[str] = []
+        encoder = None
         if not args.no_render and analysis.turns:
             report = render_turns(
                 info,
@@ -436,6 +437,7 @@ def cmd_run(args: argparse.Namespace) -> int:
                 reframe=analysis.reframe(),
             )
             written += report.outputs
+            encoder = report.encoder
             failures = [f"{t.start:.2f}-{t.end:.2f}s: {why}" for t, why in report.failures]
         # Clips come back absolute while a relative -o gives a relative stage: compare resolved.
         staged = stage.resolve()
@@ -444,6 +446,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         log.error("clip failed: %s", failure)
     summary = analysis.serialize()
     summary["outputs"] = [str(p) for p in outputs]
+    summary["encoder"] = encoder
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

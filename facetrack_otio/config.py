@@ -36,8 +36,9 @@ class FaceSettings:
     """Detection frames gathered per chunk before tracking; 0 chooses (1 on CPU, where
     batching gains nothing)."""
     threads: int = 1
-    """Torch threads during the face stage (restored after); 0 leaves torch's setting. On 2
-    cores with ffmpeg decoding beside it, 1 thread was fastest (docs/performance.md)."""
+    """Torch and OpenCV threads during the face stage (restored after); 0 leaves their
+    settings. On 2 cores with ffmpeg decoding beside it, 1 thread was as fast for less CPU
+    time (docs/performance.md)."""
     prefetch: int = 8
     """Analysis frames decoded ahead in a background thread (0: decode on demand)."""
     tracker: str = "template"

@@ -20,7 +20,7 @@ from facetrack_otio import __version__
 from facetrack_otio.cache import AnalysisCache, content_hash, faces_key
 from facetrack_otio.config import Settings, settings_to_dict
 from facetrack_otio.faces.analyze import FaceAnalyzer, FaceTracks
-from facetrack_otio.media.decode import read_audio
+from facetrack_otio.media.audio import decode_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.speakers.active import assign_speakers
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn, default_name
@@ -173,18 +173,20 @@ class SpeakerPipeline:
             )
 
         t0 = time.perf_counter()
-        pcm = read_audio(info, 16000, s.audio_stream)
-        if info.has_audio:
-            speech = detect_speech(pcm, 16000, s.vad)
-        else:
-            speech = []
-            warnings.append("no audio stream: the timeline holds faces only, no speaker turns")
-        timings["speech"] = time.perf_counter() - t0
-        emit("speech", speech)
+        # The audio waits in a temporary file, read a block at a time: an hour of it in memory
+        # would outweigh everything else a run holds.
+        with decode_audio(info, 16000, s.audio_stream) as pcm:
+            if info.has_audio:
+                speech = detect_speech(pcm, 16000, s.vad)
+            else:
+                speech = []
+                warnings.append("no audio stream: the timeline holds faces only, no speaker turns")
+            timings["speech"] = time.perf_counter() - t0
+            emit("speech", speech)
 
-        t0 = time.perf_counter()
-        turns = assign_speakers(faces, speech, s.speakers, duration=info.duration)
-        turns = attribute_by_voice(turns, pcm, 16000, s.voice)
+            t0 = time.perf_counter()
+            turns = assign_speakers(faces, speech, s.speakers, duration=info.duration)
+            turns = attribute_by_voice(turns, pcm, 16000, s.voice)
         people = self._people(faces, turns)
         timings["speakers"] = time.perf_counter() - t0
         emit("speakers", turns)

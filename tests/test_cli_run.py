@@ -61,6 +61,7 @@ def test_run_writes_every_file(runs: dict, clip: str) -> None:
             assert f"{clip}.speaker-{p['id']}.edl" in names
     clips = sorted((outdir / "clips").glob("*.mp4"))
     assert len(clips) == len(summary["turns"]) > 0
+    assert summary["encoder"] == "libx264"  # no GPU in the tests: auto falls back to software
     assert not [n for n in names if n.startswith(".")], "staging files left behind"
 
 

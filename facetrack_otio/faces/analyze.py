@@ -52,6 +52,9 @@ class FaceTrack:
     Arrays are per observed analysis frame: ``frames`` (indexes), ``boxes`` (N, 4) xyxy and
     ``landmarks`` (N, 5, 2) in analysis pixels, ``detected`` (True where the detector saw it,
     False where the tracker carried it), ``mouth`` (mouth-region motion, NaN where unknown).
+    ``embedding`` (D,) is the L2-normalised mean of the embeddings sampled along the tracklet
+    (empty when none was taken): the reservoir itself is dropped when the tracklet ends, so a
+    long video's hundreds of tracklets do not each keep two dozen descriptors.
     """
 
     id: int
@@ -61,16 +64,12 @@ class FaceTrack:
     detected: np.ndarray
     confidence: np.ndarray
     mouth: np.ndarray
-    embeddings: np.ndarray
+    embedding: np.ndarray
     person: int = 0
 
     @property
     def n_detections(self) -> int:
         return int(self.detected.sum())
-
-    def mean_embedding(self) -> np.ndarray:
-        v = self.embeddings.mean(axis=0)
-        return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
 @dataclass
@@ -109,6 +108,14 @@ class FaceTracks:
         return float(self.visible()[:, person].sum() / float(self.fps))
 
 
+def _mean_direction(vectors: list[np.ndarray]) -> np.ndarray:
+    """L2-normalised mean of ``vectors`` (empty when there are none)."""
+    if not vectors:
+        return np.zeros(0, dtype=np.float32)
+    v = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
+    return (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
+
+
 class _Tracklet:
     """Accumulates one track's observations while the video streams by."""
 
@@ -144,7 +151,7 @@ class _Tracklet:
             detected=np.asarray(self.detected, dtype=bool),
             confidence=np.asarray(self.confidence, dtype=np.float32),
             mouth=np.asarray(self.mouth, dtype=np.float32),
-            embeddings=np.asarray(self.embeddings, dtype=np.float32),
+            embedding=_mean_direction(self.embeddings),
         )
 
 
@@ -188,15 +195,19 @@ class FaceAnalyzer:
             Frames to use instead of decoding ``info`` (they must be at the analysis size and
             rate that :func:`analysis_size` and :func:`analysis_rate` give).
         """
-        previous = torch.get_num_threads()
+        previous = torch.get_num_threads(), cv2.getNumThreads()
         if self.settings.threads > 0:
             # Intra-op threads fight ffmpeg (decoding in parallel) and each other for the
-            # cores; on 2 cores one thread was measured fastest (docs/performance.md).
+            # cores: on 2 cores one thread was measured as fast, for less CPU time
+            # (docs/performance.md), which leaves the other core to the decoder or another
+            # worker.
             torch.set_num_threads(self.settings.threads)
+            cv2.setNumThreads(self.settings.threads)
         try:
             return self._analyze(info, progress, frames)
         finally:
-            torch.set_num_threads(previous)
+            torch.set_num_threads(previous[0])
+            cv2.setNumThreads(previous[1])
 
     def _analyze(
         self, info: MediaInfo, progress: Progress | None, frames: Iterator[Frame] | None
@@ -287,7 +298,7 @@ class FaceAnalyzer:
             flush()
         done.extend(t.finish() for t in open_tracklets.values())
         stats["frames"] = n
-        tracks = [t for t in done if t.n_detections > 0 and len(t.embeddings)]
+        tracks = [t for t in done if t.n_detections > 0 and t.embedding.size]
         tracks.sort(key=lambda t: (int(t.frames[0]), t.id))
         result = FaceTracks(
             fps=fps,

@@ -79,7 +79,7 @@ def assign_people(tracks: FaceTracks, settings: FaceSettings) -> None:
     if not items:
         return
     threshold = settings.cluster_similarity or DEFAULT_SIMILARITY.get(tracks.embedder, 0.8)
-    emb = np.stack([t.mean_embedding() for t in items])
+    emb = np.stack([t.embedding for t in items])
     spans = np.array([[t.frames[0], t.frames[-1]] for t in items])
     labels = cluster_tracklets(emb, spans, threshold)
     fps = float(tracks.fps)

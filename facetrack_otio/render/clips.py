@@ -17,6 +17,7 @@ drawn on it in :mod:`facetrack_otio.render.annotate`.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
@@ -47,6 +48,8 @@ from facetrack_otio.render.reframe import (
     parse_aspect,
 )
 from facetrack_otio.speakers.turns import Person, SpeakerTurn
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from facetrack_otio.render.annotate import Annotator
@@ -689,6 +692,9 @@ def render_turns(
     ffprobe = _require("ffprobe")
     _check_source(info, settings)
     encoder = resolve_encoder(settings.encoder, ffmpeg)
+    if settings.encoder == "auto":
+        why = "an NVIDIA GPU's NVENC" if encoder == "h264_nvenc" else "no working NVENC here"
+        log.info("encoder auto: %s (%s)", encoder, why)
     out = Path(outdir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     by_id = _people_by_id(people)

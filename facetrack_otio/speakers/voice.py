@@ -10,15 +10,18 @@ turn goes to that person with cue ``voice``.
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator, Sequence
+import math
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from facetrack_otio.media.audio import Samples
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
 
 _FRAME = 0.025  # seconds per analysis window
 _HOP = 0.010
+_PER_SECOND = round(1.0 / _HOP)
 
 
 @dataclass(frozen=True)
@@ -37,6 +40,9 @@ class VoiceSettings:
     min_margin: float = 0.1
     """...and by at least this much, however alike the voices are."""
     n_mfcc: int = 20
+    max_training: float = 600.0
+    """Seconds of a person's seen speech a voice model learns from at most; more is sampled
+    evenly (keeps long recordings in bounded memory)."""
 
 
 @functools.cache
@@ -58,34 +64,72 @@ def _mel_filters(sample_rate: int, n_fft: int, n_mels: int = 40) -> np.ndarray:
     return fb
 
 
-def _power_blocks(
-    x: np.ndarray, win: int, hop: int, n_fft: int, block: int
-) -> Iterator[tuple[int, np.ndarray]]:
-    """(first frame, power spectra) of Hamming-windowed frames, ``block`` frames at a time.
-
-    Blocks keep memory flat in the audio's length: a whole hour framed at once would take
-    gigabytes.
-    """
-    n = 1 + (len(x) - win) // hop
-    # int16 samples are scaled per block, never as a float copy of the whole file.
-    window = np.hamming(win).astype(np.float32) / (32768.0 if x.dtype == np.int16 else 1.0)
-    frames_all = np.lib.stride_tricks.sliding_window_view(x, win)[::hop]
-    for first in range(0, n, block):
-        frames = frames_all[first : first + block].astype(np.float32) * window
-        yield first, (np.abs(np.fft.rfft(frames, n_fft)) ** 2).astype(np.float32)
+def _n_frames(n_samples: int, win: int, hop: int) -> int:
+    return 1 + (n_samples - win) // hop if n_samples >= win else 0
 
 
-def mfcc(
-    pcm: np.ndarray, sample_rate: int = 16000, n_mfcc: int = 20, block: int = 6000
-) -> np.ndarray:
-    """MFCC frames (n_frames, n_mfcc) every 10 ms, without c0 (loudness).
+class _Mfcc:
+    """MFCC of any stretch of one recording, once its noise spectrum is known.
 
     Steady background noise (hiss, hum, room tone) would make every voice look alike, so its
-    spectrum (the mean over the quietest fifth of frames) is subtracted first.
+    spectrum (the mean over the quietest fifth of frames) is subtracted first. The recording is
+    read a block at a time (a whole hour framed at once would take gigabytes), and features are
+    only made for the stretches asked for.
+    """
+
+    def __init__(self, pcm: Samples, sample_rate: int, n_mfcc: int, block: int = 6000) -> None:
+        self.x = pcm if pcm.dtype == np.int16 else np.asarray(pcm, dtype=np.float32)
+        self.win, self.hop = int(_FRAME * sample_rate), int(_HOP * sample_rate)
+        self.n = _n_frames(len(self.x), self.win, self.hop)
+        self.n_mfcc = n_mfcc
+        self.block = block
+        self.n_fft = 1 << (self.win - 1).bit_length()
+        # int16 samples are scaled per block, never as a float copy of the whole file.
+        scale = 32768.0 if self.x.dtype == np.int16 else 1.0
+        self.window = np.hamming(self.win).astype(np.float32) / scale
+        mel = _mel_filters(sample_rate, self.n_fft).T.astype(np.float32)
+        n_mels = mel.shape[1]
+        k = np.arange(n_mels)
+        dct = np.cos(np.pi / n_mels * (k[None, :] + 0.5) * np.arange(1, n_mfcc + 1)[:, None])
+        self.mel, self.dct = mel, dct.T.astype(np.float32)
+        self.noise = np.zeros(self.n_fft // 2 + 1, dtype=np.float32)
+        if self.n == 0:
+            return
+        # Pass 1: frame energies, to find the quiet frames.
+        energy = np.concatenate([p.sum(axis=1) for _, p in self._power(0, self.n)])
+        quiet = energy <= np.percentile(energy, 20)
+        # Pass 2: the noise spectrum over the quiet frames.
+        noise = np.zeros(self.n_fft // 2 + 1, dtype=np.float64)
+        for first, power in self._power(0, self.n):
+            noise += power[quiet[first : first + len(power)]].sum(axis=0)
+        self.noise = (noise / max(int(quiet.sum()), 1)).astype(np.float32)
+
+    def _power(self, first: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
+        """(first frame, power spectra) of Hamming-windowed frames ``[first, stop)``."""
+        for f in range(first, stop, self.block):
+            k = min(self.block, stop - f)
+            samples = np.asarray(self.x[f * self.hop : (f + k - 1) * self.hop + self.win])
+            frames = np.lib.stride_tricks.sliding_window_view(samples, self.win)[:: self.hop]
+            frames = frames.astype(np.float32) * self.window
+            yield f, (np.abs(np.fft.rfft(frames, self.n_fft)) ** 2).astype(np.float32)
+
+    def frames(self, first: int, stop: int) -> np.ndarray:
+        """Features of frames ``[first, stop)`` (clipped to the recording), (n, n_mfcc)."""
+        first, stop = max(0, first), min(stop, self.n)
+        out = [np.zeros((0, self.n_mfcc), dtype=np.float32)]
+        for _, power in self._power(first, stop):
+            clean = np.maximum(power - self.noise[None, :], 0.05 * power)
+            out.append(np.log(clean @ self.mel + 1e-10) @ self.dct)
+        return np.concatenate(out).astype(np.float32)
+
+
+def mfcc(pcm: Samples, sample_rate: int = 16000, n_mfcc: int = 20, block: int = 6000) -> np.ndarray:
+    """MFCC frames (n_frames, n_mfcc) every 10 ms, without c0 (loudness), after spectral
+    subtraction of the steady background noise.
 
     Parameters
     ----------
-    pcm : np.ndarray
+    pcm : np.ndarray or PcmFile
         Mono audio, int16 or float.
     sample_rate : int
         Samples per second.
@@ -94,30 +138,8 @@ def mfcc(
     block : int
         Frames processed at a time (memory, not results, depends on it).
     """
-    x = pcm if pcm.dtype == np.int16 else pcm.astype(np.float32)
-    win, hop = int(_FRAME * sample_rate), int(_HOP * sample_rate)
-    if len(x) < win:
-        return np.zeros((0, n_mfcc), dtype=np.float32)
-    n_fft = 1 << (win - 1).bit_length()
-    # Pass 1: frame energies, to find the quiet frames.
-    energy = np.concatenate([p.sum(axis=1) for _, p in _power_blocks(x, win, hop, n_fft, block)])
-    quiet = energy <= np.percentile(energy, 20)
-    # Pass 2: the noise spectrum over the quiet frames.
-    noise = np.zeros(n_fft // 2 + 1, dtype=np.float64)
-    for first, power in _power_blocks(x, win, hop, n_fft, block):
-        noise += power[quiet[first : first + len(power)]].sum(axis=0)
-    noise /= max(int(quiet.sum()), 1)
-    # Pass 3: subtract, log-mel, DCT.
-    mel = _mel_filters(sample_rate, n_fft).T.astype(np.float32)
-    n_mels = mel.shape[1]
-    k = np.arange(n_mels)
-    dct = np.cos(np.pi / n_mels * (k[None, :] + 0.5) * np.arange(1, n_mfcc + 1)[:, None])
-    dct = dct.T.astype(np.float32)
-    out = []
-    for _, power in _power_blocks(x, win, hop, n_fft, block):
-        clean = np.maximum(power - noise.astype(np.float32)[None, :], 0.05 * power)
-        out.append(np.log(clean @ mel + 1e-10) @ dct)
-    return np.concatenate(out).astype(np.float32)
+    features = _Mfcc(pcm, sample_rate, n_mfcc, block)
+    return features.frames(0, features.n)
 
 
 @dataclass(frozen=True)
@@ -137,59 +159,89 @@ class VoiceModel:
         return float(-0.5 * np.mean(np.sum(z + np.log(2 * np.pi * self.var), axis=1)))
 
 
-def _frames_in(turn: SpeakerTurn, n: int) -> slice:
-    return slice(min(n, int(turn.start / _HOP)), min(n, int(turn.end / _HOP)))
+def _frames_in(turn: SpeakerTurn) -> tuple[int, int]:
+    return int(turn.start / _HOP), int(turn.end / _HOP)
+
+
+def _is_training(turn: SpeakerTurn, settings: VoiceSettings) -> bool:
+    seen = turn.cue in ("mouth-motion", "single-face")
+    return turn.speaker != OFF_SCREEN_ID and seen and turn.confidence >= settings.trust
+
+
+def _is_unsettled(turn: SpeakerTurn, settings: VoiceSettings) -> bool:
+    return turn.speaker == OFF_SCREEN_ID or turn.confidence < settings.revisit
+
+
+def training_features(
+    turns: Sequence[SpeakerTurn],
+    features: Callable[[SpeakerTurn], np.ndarray],
+    settings: VoiceSettings,
+) -> dict[int, list[np.ndarray]]:
+    """Each person's MFCC frames from the turns they were seen speaking in, one array per turn.
+
+    Beyond ``settings.max_training`` seconds a person's speech is sampled evenly, whole seconds
+    at a time (one second in k), so an hour-long recording costs no more than a short one.
+    """
+    training = [t for t in turns if _is_training(t, settings)]
+    seconds: dict[int, float] = {}
+    for t in training:
+        seconds[t.speaker] = seconds.get(t.speaker, 0.0) + t.duration
+    every = {p: max(1, math.ceil(s / settings.max_training)) for p, s in seconds.items()}
+    offset = dict.fromkeys(seconds, 0)
+    chunks: dict[int, list[np.ndarray]] = {}
+    for t in training:
+        feats = features(t)
+        k = every[t.speaker]
+        if k > 1:
+            second = (offset[t.speaker] + np.arange(len(feats))) // _PER_SECOND
+            offset[t.speaker] += len(feats)
+            feats = feats[second % k == 0]
+        chunks.setdefault(t.speaker, []).append(feats)
+    return chunks
 
 
 def learn_voices(
-    turns: Sequence[SpeakerTurn], feats: np.ndarray, settings: VoiceSettings
+    chunks: dict[int, list[np.ndarray]], settings: VoiceSettings
 ) -> dict[int, VoiceModel]:
-    """Voice models for people seen speaking for at least ``settings.min_training`` seconds."""
-    by_person: dict[int, list[np.ndarray]] = {}
-    for t in turns:
-        seen = t.cue in ("mouth-motion", "single-face")
-        if t.speaker == OFF_SCREEN_ID or not seen or t.confidence < settings.trust:
-            continue
-        by_person.setdefault(t.speaker, []).append(feats[_frames_in(t, len(feats))])
+    """Voice models for people with at least ``settings.min_training`` seconds of features."""
     models = {}
-    for person, chunks in by_person.items():
-        data = np.concatenate(chunks) if chunks else np.zeros((0, feats.shape[1]))
+    for person, parts in chunks.items():
+        data = np.concatenate(parts)
         seconds = len(data) * _HOP
         if seconds >= settings.min_training:
             model = VoiceModel(data.mean(0), data.var(0) + 1e-3, seconds, -np.inf)
-            per_second = int(1.0 / _HOP)
             own = [
-                model.loglik(data[i : i + per_second])
-                for i in range(0, len(data) - per_second + 1, per_second)
+                model.loglik(data[i : i + _PER_SECOND])
+                for i in range(0, len(data) - _PER_SECOND + 1, _PER_SECOND)
             ]
             floor = float(np.percentile(own, 5)) - settings.margin if own else -np.inf
             models[person] = VoiceModel(model.mean, model.var, seconds, floor)
     return models
 
 
-def _separation(
-    turns: Sequence[SpeakerTurn], feats: np.ndarray, models: dict[int, VoiceModel]
-) -> float:
+def _separation(chunks: dict[int, list[np.ndarray]], models: dict[int, VoiceModel]) -> float:
     """Median over training turns of (own voice score - best other voice score).
 
     Noise and similar voices shrink it; it scales how clearly a voice must win elsewhere.
     With a single voice there is nothing to compare: 0.
     """
+    if len(models) < 2:
+        return 0.0
     gaps = []
-    for t in turns:
-        if t.speaker not in models or len(models) < 2:
+    for person, parts in chunks.items():
+        if person not in models:
             continue
-        chunk = feats[_frames_in(t, len(feats))]
-        if len(chunk) < 20:
-            continue
-        own = models[t.speaker].loglik(chunk)
-        gaps.append(own - max(m.loglik(chunk) for p, m in models.items() if p != t.speaker))
+        for chunk in parts:
+            if len(chunk) < 20:
+                continue
+            own = models[person].loglik(chunk)
+            gaps.append(own - max(m.loglik(chunk) for p, m in models.items() if p != person))
     return float(np.median(gaps)) if gaps else 0.0
 
 
 def attribute_by_voice(
     turns: Sequence[SpeakerTurn],
-    pcm: np.ndarray,
+    pcm: Samples,
     sample_rate: int = 16000,
     settings: VoiceSettings | None = None,
 ) -> list[SpeakerTurn]:
@@ -199,8 +251,8 @@ def attribute_by_voice(
     ----------
     turns : sequence of SpeakerTurn
         Turns from the visual fusion.
-    pcm : np.ndarray
-        The mono audio they were found in.
+    pcm : np.ndarray or PcmFile
+        The mono audio they were found in (read a block at a time).
     sample_rate : int
         Its sample rate.
     settings : VoiceSettings, optional
@@ -212,20 +264,32 @@ def attribute_by_voice(
         clearly the voice won; ``extra["voice_margin"]`` holds the margin).
     """
     settings = settings or VoiceSettings()
-    if not turns or pcm.size == 0:
+    if not turns or len(pcm) == 0:
         return list(turns)
-    feats = mfcc(pcm, sample_rate, settings.n_mfcc)
-    models = learn_voices(turns, feats, settings)
+    n = _n_frames(len(pcm), int(_FRAME * sample_rate), int(_HOP * sample_rate))
+
+    def length(t: SpeakerTurn) -> int:
+        first, stop = _frames_in(t)
+        return max(0, min(stop, n) - min(first, n))
+
+    if not any(_is_unsettled(t, settings) and length(t) >= 20 for t in turns):
+        return list(turns)  # nothing for voices to decide: no need to listen
+    features = _Mfcc(pcm, sample_rate, settings.n_mfcc)
+
+    def features_of(t: SpeakerTurn) -> np.ndarray:
+        return features.frames(*_frames_in(t))
+
+    chunks = training_features(turns, features_of, settings)
+    models = learn_voices(chunks, settings)
     if not models:
         return list(turns)
-    needed = max(settings.min_margin, settings.margin * _separation(turns, feats, models))
+    needed = max(settings.min_margin, settings.margin * _separation(chunks, models))
     out = []
     for t in turns:
-        unsettled = t.speaker == OFF_SCREEN_ID or t.confidence < settings.revisit
-        chunk = feats[_frames_in(t, len(feats))]
-        if not unsettled or len(chunk) < 20:
+        if not _is_unsettled(t, settings) or length(t) < 20:
             out.append(t)
             continue
+        chunk = features_of(t)
         scores = {p: m.loglik(chunk) for p, m in models.items()}
         best = max(scores, key=scores.__getitem__)
         others = [v for p, v in scores.items() if p != best]

@@ -9,12 +9,14 @@ smoothed: short pauses inside speech are bridged, short bursts dropped, and the 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import webrtcvad
 from scipy.signal import resample_poly
 
+from facetrack_otio.media.audio import PcmFile, Samples
 from facetrack_otio.speech.segments import SpeechSegment
 
 # Rates webrtcvad accepts; anything else is resampled to 16 kHz first.
@@ -102,29 +104,46 @@ def _as_int16(pcm: np.ndarray) -> np.ndarray:
     raise ValueError(f"unsupported PCM dtype {a.dtype}")
 
 
-def _to_vad_rate(pcm: np.ndarray, sample_rate: int) -> tuple[np.ndarray, int]:
+def _check_mono(pcm: Samples) -> None:
+    ndim = pcm.ndim if isinstance(pcm, PcmFile) else np.ndim(pcm)
+    if ndim != 1:
+        raise ValueError(f"expected mono PCM as a 1-D array, got shape {np.shape(pcm)}")
+
+
+def _to_vad_rate(pcm: Samples, sample_rate: int) -> tuple[Samples, int]:
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
     if sample_rate in _VAD_RATES:
         return pcm, sample_rate
-    resampled = resample_poly(pcm.astype(np.float64), 16000, sample_rate)
+    if isinstance(pcm, PcmFile):
+        raise ValueError(f"decode at one of {_VAD_RATES} Hz, not {sample_rate}")
+    resampled = resample_poly(_as_int16(pcm).astype(np.float64), 16000, sample_rate)
     return np.clip(np.round(resampled), -32768, 32767).astype(np.int16), 16000
 
 
 _BLOCK_FRAMES = 4096
 
 
-def _frame_db(pcm: np.ndarray, frame_len: int) -> np.ndarray:
+def _frame_blocks(pcm: Samples, frame_len: int) -> Iterator[tuple[int, np.ndarray]]:
+    """(first frame, int16 frames of shape (k, frame_len)) over consecutive non-overlapping
+    frames, a block at a time (a partial last frame is dropped).
+
+    Blocks keep memory flat: ``pcm`` may be a :class:`PcmFile` of an hour, read by slices.
+    """
+    n = len(pcm) // frame_len
+    for first in range(0, n, _BLOCK_FRAMES):
+        k = min(_BLOCK_FRAMES, n - first)
+        block = _as_int16(pcm[first * frame_len : (first + k) * frame_len])
+        yield first, block.reshape(k, frame_len)
+
+
+def _frame_db(pcm: Samples, frame_len: int) -> np.ndarray:
     """RMS energy in dBFS of consecutive non-overlapping frames (a partial last frame is
     dropped)."""
     n = len(pcm) // frame_len
-    if n == 0:
-        return np.zeros(0)
-    frames = pcm[: n * frame_len].reshape(n, frame_len)
     power = np.empty(n, dtype=np.float64)
-    # In blocks: a float copy of a whole hour of audio would take gigabytes.
-    for first in range(0, n, _BLOCK_FRAMES):
-        block = frames[first : first + _BLOCK_FRAMES].astype(np.float64) / _FULL_SCALE
+    for first, frames in _frame_blocks(pcm, frame_len):
+        block = frames.astype(np.float64) / _FULL_SCALE
         power[first : first + len(block)] = np.mean(block * block, axis=1)
     with np.errstate(divide="ignore"):
         db = 10.0 * np.log10(power)
@@ -132,13 +151,13 @@ def _frame_db(pcm: np.ndarray, frame_len: int) -> np.ndarray:
 
 
 def energy_envelope(
-    pcm: np.ndarray, sample_rate: int = 16000, hop: float = 0.02
+    pcm: Samples, sample_rate: int = 16000, hop: float = 0.02
 ) -> tuple[np.ndarray, np.ndarray]:
     """Short-time RMS energy of the audio, in dBFS.
 
     Parameters
     ----------
-    pcm : numpy.ndarray
+    pcm : numpy.ndarray or PcmFile
         Mono samples: int16, or floats with full scale at +-1.0.
     sample_rate : int
         Samples per second of ``pcm``.
@@ -158,9 +177,9 @@ def energy_envelope(
         raise ValueError(f"hop must be > 0, got {hop}")
     if sample_rate <= 0:
         raise ValueError(f"sample_rate must be positive, got {sample_rate}")
-    a = _as_int16(pcm)
+    _check_mono(pcm)
     frame_len = max(1, round(hop * sample_rate))
-    db = _frame_db(a, frame_len)
+    db = _frame_db(pcm, frame_len)
     step = frame_len / sample_rate
     times = (np.arange(len(db)) + 0.5) * step
     return times, db
@@ -257,14 +276,14 @@ def smooth_segments(
 
 
 def speech_frames(
-    pcm: np.ndarray, sample_rate: int = 16000, settings: VadSettings | None = None
+    pcm: Samples, sample_rate: int = 16000, settings: VadSettings | None = None
 ) -> tuple[np.ndarray, float]:
     """Per-frame speech decisions before smoothing.
 
     Parameters
     ----------
-    pcm : numpy.ndarray
-        Mono samples (int16, or floats with full scale at +-1.0).
+    pcm : numpy.ndarray or PcmFile
+        Mono samples (int16, or floats with full scale at +-1.0), read a block at a time.
     sample_rate : int
         Samples per second; rates webrtcvad does not accept are resampled to 16 kHz.
     settings : VadSettings, optional
@@ -278,7 +297,8 @@ def speech_frames(
         Frame length in seconds.
     """
     settings = settings or VadSettings()
-    a, rate = _to_vad_rate(_as_int16(pcm), sample_rate)
+    _check_mono(pcm)
+    a, rate = _to_vad_rate(pcm, sample_rate)
     frame_len = rate * settings.frame_ms // 1000
     frame_s = frame_len / rate
     n = len(a) // frame_len
@@ -291,22 +311,23 @@ def speech_frames(
         floor = noise_floor(db, frame_s, settings.noise_window, settings.noise_percentile)
         loud &= db >= floor + settings.energy_gate_db
     vad = webrtcvad.Vad(settings.aggressiveness)
-    frames = a[: n * frame_len].reshape(n, frame_len)
     flags = np.zeros(n, dtype=bool)
-    for i in np.flatnonzero(loud):
-        flags[i] = vad.is_speech(frames[i].tobytes(), rate)
+    for first, frames in _frame_blocks(a, frame_len):
+        for i in np.flatnonzero(loud[first : first + len(frames)]):
+            flags[first + i] = vad.is_speech(frames[i].tobytes(), rate)
     return flags, frame_s
 
 
 def detect_speech(
-    pcm: np.ndarray, sample_rate: int = 16000, settings: VadSettings | None = None
+    pcm: Samples, sample_rate: int = 16000, settings: VadSettings | None = None
 ) -> list[SpeechSegment]:
     """Find the spans of ``pcm`` where someone speaks.
 
     Parameters
     ----------
-    pcm : numpy.ndarray
-        Mono samples: int16 as returned by ``read_audio``, or floats with full scale at +-1.0.
+    pcm : numpy.ndarray or PcmFile
+        Mono samples: int16 as from ``decode_audio`` or ``read_audio``, or floats with full
+        scale at +-1.0.
     sample_rate : int
         Samples per second; 8, 16, 32 or 48 kHz are used as is, other rates are resampled to
         16 kHz.

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from facetrack_otio.faces.identity import DEFAULT_SIMILARITY
+from facetrack_otio.media.probe import probe
 
 from .conftest import CROWD, REAL, SAMPLES
 from .groundtruth import score
@@ -38,11 +39,21 @@ def test_crowd_has_several_faces_on_most_frames(analyses: dict) -> None:
     assert (faces >= 4).mean() > 0.5
 
 
-def test_lbp_embedder_separates_two_shot_people(analyses: dict) -> None:
-    _, tracks = analyses["two_shot"]
-    assert tracks.embedder == "lbp-fallback"
-    a = np.concatenate([t.embeddings for t in tracks.person_tracks(1)])
-    b = np.concatenate([t.embeddings for t in tracks.person_tracks(2)])
+def test_lbp_embedder_separates_two_shot_people(analyzer) -> None:
+    # Person A sits in the left half of two_shot throughout, B in the right half.
+    from fractions import Fraction
+
+    from facetrack_otio.media.decode import iter_frames
+
+    info = probe(SAMPLES / "two_shot.mp4")
+    assert analyzer.embedder.name == "lbp-fallback"
+    sides: dict[bool, list[np.ndarray]] = {True: [], False: []}
+    for frame in iter_frames(info, (640, 360), Fraction(1)):
+        (dets,) = analyzer.detect([frame.image])
+        for box, emb in zip(dets.xyxy, analyzer.embedder.embed(frame.image, dets)):
+            sides[bool((box[0] + box[2]) / 2 < 320)].append(emb)
+    a, b = np.array(sides[True]), np.array(sides[False])
+    assert len(a) >= 20 and len(b) >= 20
     within = min(float(np.median(a @ a.T)), float(np.median(b @ b.T)))
     across = float(np.median(a @ b.T))
     threshold = DEFAULT_SIMILARITY["lbp-fallback"]

@@ -13,7 +13,7 @@ import pytest
 
 from facetrack_otio.errors import InputError
 from facetrack_otio.faces.models import mtcnn
-from facetrack_otio.media.decode import read_audio
+from facetrack_otio.media.audio import read_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.render import RenderReport, RenderSettings, render_turns
 from facetrack_otio.render.annotate import boxes_at, colour

@@ -13,7 +13,7 @@ import pytest
 from scipy import signal
 
 from facetrack_otio.errors import MediaError
-from facetrack_otio.media.decode import read_audio
+from facetrack_otio.media.audio import read_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.render import (
     RenderReport,

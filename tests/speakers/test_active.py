@@ -25,7 +25,7 @@ def track(tid: int, person: int, frames: range, mouth: np.ndarray) -> FaceTrack:
         detected=np.ones(n, dtype=bool),
         confidence=np.ones(n),
         mouth=mouth.astype(np.float32),
-        embeddings=np.ones((1, 4)),
+        embedding=np.ones(4),
         person=person,
     )
 

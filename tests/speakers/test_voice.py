@@ -8,10 +8,16 @@ import numpy as np
 import pytest
 
 from facetrack_otio.exports.rttm import read_rttm
-from facetrack_otio.media.decode import read_audio
+from facetrack_otio.media.audio import decode_audio, read_audio
 from facetrack_otio.media.probe import probe
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
-from facetrack_otio.speakers.voice import attribute_by_voice, mfcc
+from facetrack_otio.speakers.voice import (
+    VoiceSettings,
+    attribute_by_voice,
+    learn_voices,
+    mfcc,
+    training_features,
+)
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
@@ -23,6 +29,16 @@ def enter_exit() -> tuple[np.ndarray, list[tuple[str, float, float]]]:
     return pcm, sorted(ref, key=lambda s: s[1])
 
 
+def voice_over_turns(ref: list[tuple[str, float, float]]) -> list[SpeakerTurn]:
+    """The reference turns as vision would give them: A's voice-over (25-28 s) off-screen."""
+    return [
+        SpeakerTurn(OFF_SCREEN_ID, s, e, 0.5, "off-screen")
+        if 25.0 < s < 28.0
+        else SpeakerTurn({"A": 1, "B": 2}[who], s, e, 0.9, "mouth-motion")
+        for who, s, e in ref
+    ]
+
+
 def test_mfcc_shape() -> None:
     feats = mfcc(np.zeros(16000, dtype=np.int16))
     assert feats.shape == (98, 20)
@@ -31,13 +47,7 @@ def test_mfcc_shape() -> None:
 
 def test_voice_over_goes_to_its_speaker(enter_exit) -> None:
     pcm, ref = enter_exit
-    ids = {"A": 1, "B": 2}
-    turns = []
-    for who, start, end in ref:
-        if 25.0 < start < 28.0:  # the voice-over: A speaks with no face on screen
-            turns.append(SpeakerTurn(OFF_SCREEN_ID, start, end, 0.5, "off-screen"))
-        else:
-            turns.append(SpeakerTurn(ids[who], start, end, 0.9, "mouth-motion"))
+    turns = voice_over_turns(ref)
     out = attribute_by_voice(turns, pcm)
     (over,) = [t for t in out if 25.0 < t.start < 28.0]
     assert over.speaker == 1 and over.cue == "voice"
@@ -61,3 +71,31 @@ def test_seen_turns_are_never_changed(enter_exit) -> None:
     pcm, ref = enter_exit
     wrong = [SpeakerTurn(2 if who == "A" else 1, s, e, 0.95, "mouth-motion") for who, s, e in ref]
     assert attribute_by_voice(wrong, pcm) == wrong
+
+
+def test_voices_read_from_a_file_decide_the_same(enter_exit) -> None:
+    pcm, ref = enter_exit
+    turns = voice_over_turns(ref)
+    with decode_audio(probe(SAMPLES / "enter_exit.mp4")) as from_file:
+        assert attribute_by_voice(turns, from_file) == attribute_by_voice(turns, pcm)
+
+
+def test_long_training_is_sampled_and_still_tells_voices_apart(enter_exit) -> None:
+    # A cap far below the speech each person has: models learn from one second in k.
+    pcm, ref = enter_exit
+    turns = voice_over_turns(ref)
+    feats = mfcc(pcm)
+
+    def features(t: SpeakerTurn) -> np.ndarray:
+        return feats[int(t.start / 0.01) : int(t.end / 0.01)]
+
+    capped = VoiceSettings(max_training=4.0)
+    sampled = training_features(turns, features, capped)
+    full = training_features(turns, features, VoiceSettings())
+    for person in (1, 2):
+        kept = sum(len(c) for c in sampled[person])
+        have = sum(len(c) for c in full[person])
+        assert 300 <= kept <= 500 < have  # about 4 s of the 8-10 s each person speaks
+    models = learn_voices(sampled, capped)
+    (over,) = [t for t in turns if t.speaker == OFF_SCREEN_ID]
+    assert models[1].loglik(features(over)) > models[2].loglik(features(over)) + 1.0

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from facetrack_otio.exports.rttm import read_rttm
-from facetrack_otio.media.decode import read_audio
+from facetrack_otio.media.audio import read_audio
 from facetrack_otio.media.probe import probe
 
 REPO = Path(__file__).resolve().parents[2]

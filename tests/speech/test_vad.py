@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from facetrack_otio.eval.speech import speech_f1, speech_scores
-from facetrack_otio.media.decode import read_audio
+from facetrack_otio.media.audio import read_audio
 from facetrack_otio.media.probe import probe
 from facetrack_otio.speech.segments import SpeechSegment
 from facetrack_otio.speech.vad import (
