@@ -711,6 +711,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             format="%(message)s",
             stream=sys.stderr,
         )
+        # -v is for facetrack's own detail: Pillow would log every PNG chunk it writes.
+        logging.getLogger("PIL").setLevel(logging.INFO)
         if args.command is None:
             parser.print_help(sys.stderr)
             return EXIT_BAD_INPUT

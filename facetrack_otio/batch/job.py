@@ -282,11 +282,19 @@ class Worker:
 _WORKER: Worker | None = None
 
 
-def init_process(config: BatchConfig, log_level: int = logging.ERROR) -> None:
-    """Process-pool initializer: build this process's worker (one pipeline, models once)."""
+def init_process(config: BatchConfig, log_level: int = logging.ERROR, workers: int = 1) -> None:
+    """Process-pool initializer: build this process's worker (one pipeline, models once).
+
+    With ``workers`` processes on this machine, each worker's decoder gets its share of the
+    cores (at least one thread).
+    """
     global _WORKER
+    from facetrack_otio.media.decode import set_decoder_threads
+
     logging.basicConfig(level=log_level, format="%(message)s")
     logging.getLogger().setLevel(log_level)
+    logging.getLogger("PIL").setLevel(max(log_level, logging.INFO))
+    set_decoder_threads(max(1, os_cpu_count() // max(1, workers)))
     _WORKER = Worker(config)
 
 

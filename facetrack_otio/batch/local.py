@@ -94,11 +94,12 @@ def run_local(
             results.append(result)
             on_result(result)
         return results
+    workers = min(jobs, len(tasks))
     pool = ProcessPoolExecutor(
-        max_workers=min(jobs, len(tasks)),
+        max_workers=workers,
         mp_context=_context(),
         initializer=init_process,
-        initargs=(config, log_level),
+        initargs=(config, log_level, workers),
     )
     futures: dict[Future[InputResult], Task] = {}
     try:

@@ -23,6 +23,24 @@ log = logging.getLogger(__name__)
 # reported: a truncated or damaged file. Below it, audio that outlasts the picture a little.
 SHORT_VIDEO_S = 1.0
 
+# Threads of the analysis decoder (0: ffmpeg's choice, one per core). A process that shares
+# the machine with other workers gives it fewer (set_decoder_threads).
+_decoder_threads = 0
+
+
+def set_decoder_threads(threads: int) -> None:
+    """Threads ffmpeg may use to decode analysis frames in this process (0: one per core).
+
+    Parameters
+    ----------
+    threads : int
+        A batch worker sharing ``C`` cores with ``N - 1`` others uses ``C // N``: frame
+        threads then cost no CPU time in switching, and the workers do not crowd each other.
+    """
+    global _decoder_threads
+    _decoder_threads = max(0, int(threads))
+
+
 _FFMPEG_PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")
 
 
@@ -72,6 +90,8 @@ def iter_frames(
     """
     w, h = size
     cmd = [_require("ffmpeg"), "-nostdin", "-v", "error"]
+    if _decoder_threads:
+        cmd += ["-threads", str(_decoder_threads)]
     if start > 0:
         cmd += ["-ss", f"{start:.6f}"]
     cmd += [

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import webrtcvad
-from scipy.signal import resample_poly
 
 from facetrack_otio.media.audio import PcmFile, Samples
 from facetrack_otio.speech.segments import SpeechSegment
@@ -117,6 +116,9 @@ def _to_vad_rate(pcm: Samples, sample_rate: int) -> tuple[Samples, int]:
         return pcm, sample_rate
     if isinstance(pcm, PcmFile):
         raise ValueError(f"decode at one of {_VAD_RATES} Hz, not {sample_rate}")
+    # Imported here: scipy.signal takes over a second to import, and only odd rates need it.
+    from scipy.signal import resample_poly
+
     resampled = resample_poly(_as_int16(pcm).astype(np.float64), 16000, sample_rate)
     return np.clip(np.round(resampled), -32768, 32767).astype(np.int16), 16000
 
