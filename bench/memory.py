@@ -10,6 +10,7 @@ done, then the same command runs again and finds the face stage in the cache.
 
     .venv/bin/python bench/memory.py                 # 1 vs 60 minutes
     .venv/bin/python bench/memory.py --long 10       # 1 vs 10 minutes
+    .venv/bin/python bench/memory.py --no-resume --json   # figures only, as JSON (tests)
 """
 
 from __future__ import annotations
@@ -118,7 +119,11 @@ def main() -> None:
     parser.add_argument("--short", type=float, default=1.0, help="minutes (default 1)")
     parser.add_argument("--long", type=float, default=60.0, help="minutes (default 60)")
     parser.add_argument("--keep", metavar="DIR", help="make the inputs here and keep them")
+    parser.add_argument("--no-resume", action="store_true", help="skip the resume measurement")
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
+    say = (lambda *a, **k: None) if args.json else print
+    figures: dict = {}
 
     with tempfile.TemporaryDirectory(prefix="facetrack-memory-") as tmp:
         folder = Path(args.keep) if args.keep else Path(tmp)
@@ -129,22 +134,27 @@ def main() -> None:
             video = looped(minutes, folder)
             r = measure(video, Path(tmp) / f"out-{minutes:g}", env)
             rows.append((minutes, r))
-            print(
+            figures[f"{minutes:g}"] = {"peak_mib": r["peak_kib"] / 1024, "wall_s": r["wall_s"]}
+            say(
                 f"{minutes:g} min input: peak RSS {r['peak_kib'] / 1024:.0f} MiB, "
                 f"wall {r['wall_s']:.1f} s ({minutes * 60 / r['wall_s']:.2f}x real time)",
                 flush=True,
             )
         (m1, r1), (m2, r2) = rows
-        print(f"peak RSS ratio {m2:g} min / {m1:g} min: {r2['peak_kib'] / r1['peak_kib']:.2f}")
-
-        res = resume(looped(args.short, folder), Path(tmp) / "resume", env)
-        print(
-            f"resume ({args.short:g} min input): interrupted after the face stage at "
-            f"{res['until_interrupt_s']:.1f} s; re-run {res['rerun_s']:.1f} s "
-            f"(face models loaded again: {res['rerun_loaded_models']}); "
-            f"left behind: {res['left_behind'] or 'nothing'}; ETA on the progress bar: "
-            f"{res['eta_shown']}"
-        )
+        figures["ratio"] = r2["peak_kib"] / r1["peak_kib"]
+        say(f"peak RSS ratio {m2:g} min / {m1:g} min: {figures['ratio']:.2f}")
+        if not args.no_resume:
+            res = resume(looped(args.short, folder), Path(tmp) / "resume", env)
+            figures["resume"] = res
+            say(
+                f"resume ({args.short:g} min input): interrupted after the face stage at "
+                f"{res['until_interrupt_s']:.1f} s; re-run {res['rerun_s']:.1f} s "
+                f"(face models loaded again: {res['rerun_loaded_models']}); "
+                f"left behind: {res['left_behind'] or 'nothing'}; ETA on the progress bar: "
+                f"{res['eta_shown']}"
+            )
+    if args.json:
+        print(json.dumps(figures))
 
 
 if __name__ == "__main__":
