@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import multiprocessing
-from collections.abc import Callable, Sequence
+import multiprocessing.forkserver
+import os
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 
@@ -45,7 +48,31 @@ def default_jobs() -> int:
     return max(1, min(cores, by_memory))
 
 
-def _context() -> multiprocessing.context.BaseContext:
+# Thread pools that size themselves from the machine's cores when numpy or torch is imported.
+_POOL_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextlib.contextmanager
+def _thread_share(threads: int) -> Iterator[None]:
+    """Let processes started inside size their math libraries' thread pools to ``threads``.
+
+    N workers each starting one thread per core would put N times the cores' threads on the
+    cores (OpenBLAS threads also spin while they wait). Variables the user set are kept.
+    """
+    saved = {name: os.environ.get(name) for name in _POOL_VARIABLES}
+    for name in _POOL_VARIABLES:
+        os.environ.setdefault(name, str(threads))
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def _context(threads: int) -> multiprocessing.context.BaseContext:
     # Not a plain fork of this process: a copy of a process that already ran torch or
     # OpenMP threads can deadlock. A fork server that has imported the pipeline (and so
     # torch, OpenCV, the models' code) once hands every worker those imports for free;
@@ -53,6 +80,10 @@ def _context() -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["facetrack_otio.pipeline", "facetrack_otio.batch.job"])
+        # Started here rather than at the first task, so that it imports numpy and torch with
+        # the workers' share of the threads.
+        with _thread_share(threads):
+            multiprocessing.forkserver.ensure_running()
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -95,12 +126,14 @@ def run_local(
             on_result(result)
         return results
     workers = min(jobs, len(tasks))
-    pool = ProcessPoolExecutor(
-        max_workers=workers,
-        mp_context=_context(),
-        initializer=init_process,
-        initargs=(config, log_level, workers),
-    )
+    threads = max(1, os_cpu_count() // workers)
+    with _thread_share(threads):  # spawned workers (no fork server) read it when they start
+        pool = ProcessPoolExecutor(
+            max_workers=workers,
+            mp_context=_context(threads),
+            initializer=init_process,
+            initargs=(config, log_level, workers),
+        )
     futures: dict[Future[InputResult], Task] = {}
     try:
         for task in tasks:
