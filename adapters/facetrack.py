@@ -143,7 +143,7 @@ def settings_from_arguments(
     audio_stream : int
         Which audio stream to listen to.
     tracker : str, optional
-        ``mosse``, ``kcf``, ``csrt`` or ``none``.
+        ``template``, ``mosse``, ``kcf``, ``csrt`` or ``none``.
     max_fps : float, optional
         Analysis frame rate cap.
     max_side : int, optional

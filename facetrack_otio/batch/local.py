@@ -72,7 +72,7 @@ def _thread_share(threads: int) -> Iterator[None]:
                 os.environ[name] = value
 
 
-def _context(threads: int) -> multiprocessing.context.BaseContext:
+def _context() -> multiprocessing.context.BaseContext:
     # Not a plain fork of this process: a copy of a process that already ran torch or
     # OpenMP threads can deadlock. A fork server that has imported the pipeline (and so
     # torch, OpenCV, the models' code) once hands every worker those imports for free;
@@ -80,10 +80,9 @@ def _context(threads: int) -> multiprocessing.context.BaseContext:
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
         ctx.set_forkserver_preload(["facetrack_otio.pipeline", "facetrack_otio.batch.job"])
-        # Started here rather than at the first task, so that it imports numpy and torch with
-        # the workers' share of the threads.
-        with _thread_share(threads):
-            multiprocessing.forkserver.ensure_running()
+        # Started now rather than at the first task, so that it imports numpy and torch
+        # under the caller's _thread_share.
+        multiprocessing.forkserver.ensure_running()
         return ctx
     return multiprocessing.get_context("spawn")
 
@@ -126,18 +125,23 @@ def run_local(
             on_result(result)
         return results
     workers = min(jobs, len(tasks))
-    threads = max(1, os_cpu_count() // workers)
-    with _thread_share(threads):  # spawned workers (no fork server) read it when they start
+    futures: dict[Future[InputResult], Task] = {}
+    # Held while the fork server starts and while tasks are submitted: spawned workers (where
+    # there is no fork server) start at their first task.
+    with _thread_share(max(1, os_cpu_count() // workers)):
         pool = ProcessPoolExecutor(
             max_workers=workers,
-            mp_context=_context(threads),
+            mp_context=_context(),
             initializer=init_process,
             initargs=(config, log_level, workers),
         )
-    futures: dict[Future[InputResult], Task] = {}
+        try:
+            for task in tasks:
+                futures[pool.submit(run_in_process, *task)] = task
+        except BaseException:
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
     try:
-        for task in tasks:
-            futures[pool.submit(run_in_process, *task)] = task
         pending = set(futures)
         while pending:
             done, pending = wait(pending, return_when=FIRST_COMPLETED)

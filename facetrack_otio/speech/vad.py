@@ -90,10 +90,8 @@ class VadSettings:
 
 
 def _as_int16(pcm: np.ndarray) -> np.ndarray:
-    """Mono int16 samples; floats are taken as full scale at +-1.0."""
+    """Int16 samples (callers check for mono first); floats are full scale at +-1.0."""
     a = np.asarray(pcm)
-    if a.ndim != 1:
-        raise ValueError(f"expected mono PCM as a 1-D array, got shape {a.shape}")
     if a.dtype == np.int16:
         return a
     if np.issubdtype(a.dtype, np.floating):
