@@ -10,7 +10,7 @@ done, then the same command runs again and finds the face stage in the cache.
 
     .venv/bin/python bench/memory.py                 # 1 vs 60 minutes
     .venv/bin/python bench/memory.py --long 10       # 1 vs 10 minutes
-    .venv/bin/python bench/memory.py --no-resume --json   # figures only, as JSON (tests)
+    .venv/bin/python bench/memory.py --no-resume --json   # figures only, as JSON
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ keeps a capped reservoir of embeddings; after the pass, tracklets are clustered 
 
 from __future__ import annotations
 
+import array
 import logging
 import queue
 import random
@@ -121,12 +122,15 @@ class _Tracklet:
 
     def __init__(self, track_id: int, reservoir: int, rng: random.Random) -> None:
         self.id = track_id
-        self.frames: list[int] = []
-        self.boxes: list[np.ndarray] = []
-        self.landmarks: list[np.ndarray] = []
-        self.detected: list[bool] = []
-        self.confidence: list[float] = []
-        self.mouth: list[float] = []
+        # Per-frame values in packed arrays: a list of small numpy views per frame (each
+        # keeping its frame's detections alive) grew a long shot's tracklet by about 0.8 KB a
+        # frame, 37 MB over an hour without a cut.
+        self.frames = array.array("q")
+        self.boxes = array.array("f")  # 4 per frame
+        self.landmarks = array.array("f")  # 10 per frame
+        self.detected = array.array("b")
+        self.confidence = array.array("f")
+        self.mouth = array.array("f")
         self.embeddings: list[np.ndarray] = []
         self.seen = 0  # embeddings offered so far, for reservoir sampling
         self.reservoir = reservoir
@@ -145,12 +149,12 @@ class _Tracklet:
     def finish(self) -> FaceTrack:
         return FaceTrack(
             id=self.id,
-            frames=np.asarray(self.frames, dtype=np.int64),
-            boxes=np.asarray(self.boxes, dtype=np.float32).reshape(-1, 4),
-            landmarks=np.asarray(self.landmarks, dtype=np.float32).reshape(-1, 5, 2),
-            detected=np.asarray(self.detected, dtype=bool),
-            confidence=np.asarray(self.confidence, dtype=np.float32),
-            mouth=np.asarray(self.mouth, dtype=np.float32),
+            frames=np.array(self.frames, dtype=np.int64),
+            boxes=np.array(self.boxes, dtype=np.float32).reshape(-1, 4),
+            landmarks=np.array(self.landmarks, dtype=np.float32).reshape(-1, 5, 2),
+            detected=np.array(self.detected, dtype=bool),
+            confidence=np.array(self.confidence, dtype=np.float32),
+            mouth=np.array(self.mouth, dtype=np.float32),
             embedding=_mean_direction(self.embeddings),
         )
 
@@ -342,8 +346,8 @@ class FaceAnalyzer:
             tl.mouth.append(patch_motion(previous, mouth_patch(gray, faces.landmarks[j])))
             tl.last_gray, tl.last_frame = gray, fr.index
             tl.frames.append(fr.index)
-            tl.boxes.append(faces.xyxy[j])
-            tl.landmarks.append(faces.landmarks[j])
+            tl.boxes.frombytes(np.asarray(faces.xyxy[j], dtype=np.float32).tobytes())
+            tl.landmarks.frombytes(np.asarray(faces.landmarks[j], dtype=np.float32).tobytes())
             tl.detected.append(detected)
             tl.confidence.append(float(faces.confidence[j]))
             if detected:
