@@ -43,15 +43,6 @@ def default_root() -> Path:
     return Path(base) / "facetrack"
 
 
-def content_hash(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
-    """SHA-256 of a file's bytes (streamed: memory stays at one chunk)."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
-
-
 def faces_key(content: str, settings: dict[str, Any]) -> str:
     """Cache key of a face-stage result: content hash + settings + version."""
     blob = json.dumps(

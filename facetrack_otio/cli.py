@@ -413,7 +413,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # at once, and an interrupt at any point leaves nothing behind.
     with staging_folder(outdir) as stage:
         with logging_redirect_tqdm():  # warnings print above the bar, not through it
-            analysis = pipeline(info.path, hook=_Progress(args.quiet))
+            analysis = pipeline(info, hook=_Progress(args.quiet))
         for warning in analysis.warnings:
             log.warning("warning: %s", warning)
         log.info("faces described with: %s", analysis.faces.embedder)

@@ -1,17 +1,46 @@
-"""File-system helpers: nothing half-written is ever left behind."""
+"""File-system helpers: nothing half-written is ever left behind; files known by content."""
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import shutil
 import tempfile
+from collections import OrderedDict
 from collections.abc import Iterator
 from pathlib import Path
 
 from facetrack_otio.errors import InputError
 
 LOCK_NAME = ".facetrack.lock"
+
+# Hashes of files read lately, by what stat says of them: one process asks for the same input's
+# hash more than once (batch manifest, analysis cache), and a long video takes seconds to read.
+_HASHES: OrderedDict[tuple[str, int, int, int, int], str] = OrderedDict()
+_HASHES_KEPT = 16
+
+
+def content_hash(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
+    """SHA-256 of a file's bytes (streamed: memory stays at one chunk).
+
+    Remembered for the last few files while their size, modification time and inode stay the
+    same, so asking again costs one ``stat``.
+    """
+    st = os.stat(path)
+    key = (os.path.abspath(path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+    if key in _HASHES:
+        _HASHES.move_to_end(key)
+        return _HASHES[key]
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    digest = h.hexdigest()
+    _HASHES[key] = digest
+    while len(_HASHES) > _HASHES_KEPT:
+        _HASHES.popitem(last=False)
+    return digest
 
 
 @contextlib.contextmanager

@@ -17,9 +17,10 @@ import numpy as np
 import opentimelineio as otio
 
 from facetrack_otio import __version__
-from facetrack_otio.cache import AnalysisCache, content_hash, faces_key
+from facetrack_otio.cache import AnalysisCache, faces_key
 from facetrack_otio.config import Settings, settings_to_dict
 from facetrack_otio.faces.analyze import FaceAnalyzer, FaceTracks
+from facetrack_otio.fsutil import content_hash
 from facetrack_otio.media.audio import decode_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.speakers.active import assign_speakers
@@ -132,7 +133,25 @@ class SpeakerPipeline:
             self._faces = FaceAnalyzer(self.settings.faces)
         return self._faces
 
-    def __call__(self, path: str | os.PathLike[str], hook: Hook | None = None) -> Analysis:
+    def __call__(
+        self, source: str | os.PathLike[str] | MediaInfo, hook: Hook | None = None
+    ) -> Analysis:
+        """Analyse one video.
+
+        Parameters
+        ----------
+        source : str, os.PathLike or MediaInfo
+            The video, or what :func:`~facetrack_otio.media.probe.probe` said of it (a caller
+            that probed already saves ffprobe a second start).
+        hook : callable, optional
+            ``hook(step, artifact, **kw)`` after each stage, and for face-stage progress
+            (``completed``/``total``).
+
+        Returns
+        -------
+        Analysis
+        """
+
         def emit(step: str, artifact: Any = None, **kw: Any) -> None:
             if hook is not None:
                 hook(step, artifact, **kw)
@@ -142,7 +161,7 @@ class SpeakerPipeline:
         s = self.settings
 
         t0 = time.perf_counter()
-        info = probe(path)
+        info = source if isinstance(source, MediaInfo) else probe(source)
         timings["probe"] = time.perf_counter() - t0
         emit("probe", info)
 

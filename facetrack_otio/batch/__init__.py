@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import logging
+import os
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,11 +60,18 @@ def describe_failure(result: InputResult) -> str:
     return f"{result.input}: {result.error}"
 
 
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0  # the worker reports why it cannot be read
+
+
 def _skipped(path: Path, folder: Path, config: BatchConfig) -> InputResult | None:
     """The earlier result when ``folder`` already holds this input's complete outputs."""
     if not (folder / MANIFEST).is_file():
         return None  # no manifest: no need to read (hash) the input
-    from facetrack_otio.cache import content_hash
+    from facetrack_otio.fsutil import content_hash
 
     try:
         content = content_hash(path)
@@ -155,6 +163,9 @@ def _run_locked(
             tasks.append((str(path), names[path]))
     if results:
         log.info("%d of %d inputs already done, skipped", len(results), len(paths))
+    # Largest first: a long recording handed out last would keep one worker busy while the
+    # others sit idle. Size stands in for the work, at the cost of a stat.
+    tasks.sort(key=lambda task: -_size(task[0]))
 
     bar: Any = None
     if progress and tasks:

@@ -218,8 +218,8 @@ class Worker:
         return result
 
     def _process(self, path: Path, folder: Path, result: InputResult, t0: float) -> None:
-        from facetrack_otio.cache import content_hash
         from facetrack_otio.exports import export_timeline
+        from facetrack_otio.fsutil import content_hash
         from facetrack_otio.media.probe import probe
         from facetrack_otio.render.clips import render_turns
         from facetrack_otio.report import write_report
@@ -234,7 +234,7 @@ class Worker:
         (folder / MANIFEST).unlink(missing_ok=True)
         failures: list[str] = []
         with staging_folder(folder) as stage:
-            analysis = self.pipeline(info.path)
+            analysis = self.pipeline(info)
             result.warnings = list(analysis.warnings)
             t = time.perf_counter()
             thumbs = write_thumbnails(info, analysis.faces, analysis.people, stage)

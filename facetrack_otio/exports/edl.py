@@ -15,7 +15,6 @@ rate and OTIO assumes 24 fps otherwise.
 
 from __future__ import annotations
 
-import copy
 import os
 import re
 from fractions import Fraction
@@ -29,6 +28,7 @@ from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.speakers.turns import Person
 from facetrack_otio.timeline.meta import (
     ROLE_SPEAKER,
+    adapter_copy,
     facetrack_md,
     is_drop_frame,
     timeline_fps,
@@ -122,7 +122,7 @@ def track_edl(
     record_start = round(start.value_rescaled_to(float(fps))) if start is not None else 0
 
     single = otio.schema.Timeline(name=title or timeline.name)
-    single.tracks.append(copy.deepcopy(track))  # the adapter edits what it writes
+    single.tracks.append(adapter_copy(track))  # the adapter edits what it writes
     for clip in single.find_clips():
         _name_source(clip)
     try:

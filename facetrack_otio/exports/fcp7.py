@@ -18,7 +18,6 @@ place for; facetrack's metadata stays in the ``.otio`` file.
 
 from __future__ import annotations
 
-import copy
 import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -30,6 +29,8 @@ import opentimelineio as otio
 from facetrack_otio.errors import InputError
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.timeline.meta import (
+    NAMESPACE,
+    adapter_copy,
     facetrack_md,
     is_drop_frame,
     timeline_fps,
@@ -65,7 +66,13 @@ def _samplecharacteristics(fps: Fraction, width: int, height: int) -> ET.Element
 
 def _prepare(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     """A copy with plain file names on the media references (the adapter's file names)."""
-    out = copy.deepcopy(timeline)
+    out = otio.schema.Timeline(
+        name=timeline.name,
+        global_start_time=timeline.global_start_time,
+        metadata={k: v for k, v in timeline.metadata.items() if k != NAMESPACE},
+    )
+    for track in timeline.tracks:
+        out.tracks.append(adapter_copy(track))
     for clip in out.find_clips():
         ref = clip.media_reference
         url = getattr(ref, "target_url", None)

@@ -23,7 +23,6 @@ FCPXML keeps names, cuts, lanes and markers; facetrack's metadata stays in the `
 from __future__ import annotations
 
 import bisect
-import copy
 import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
@@ -34,7 +33,12 @@ import opentimelineio as otio
 
 from facetrack_otio.errors import InputError
 from facetrack_otio.fsutil import atomic_write_text
-from facetrack_otio.timeline.meta import facetrack_md, is_drop_frame, timeline_fps
+from facetrack_otio.timeline.meta import (
+    adapter_copy,
+    facetrack_md,
+    is_drop_frame,
+    timeline_fps,
+)
 
 SUFFIX = ".fcpxml"
 
@@ -234,8 +238,12 @@ def _marker_element(
     )
 
 
-def _normalise(raw: str, timeline: otio.schema.Timeline, fps: Fraction) -> str:
+def _normalise(
+    raw: str, timeline: otio.schema.Timeline, fps: Fraction, urls: dict[str, str]
+) -> str:
     root = ET.fromstring(raw.encode("utf-8"))
+    for asset in root.iter("asset"):
+        asset.set("src", urls.get(asset.get("src", ""), asset.get("src", "")))
     doc = _Doc(root, timeline, fps)
     video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
     audio = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
@@ -350,9 +358,31 @@ def to_string(timeline: otio.schema.Timeline) -> str:
     storyline = otio.schema.Timeline(
         name=timeline.name, global_start_time=timeline.global_start_time
     )
-    storyline.tracks.append(copy.deepcopy(video[0]))
+    storyline.tracks.append(adapter_copy(video[0]))
+    urls = _hide_media(storyline.tracks[0])
     raw = otio.adapters.write_to_string(storyline, adapter_name="fcpx_xml")
-    return _normalise(raw, timeline, fps)
+    return _normalise(raw, timeline, fps, urls)
+
+
+def _hide_media(track: otio.schema.Track) -> dict[str, str]:
+    """Point the track's clips at placeholder URLs; returns placeholder -> real URL.
+
+    The adapter runs ffprobe on every media file it can find, for a format name that
+    :class:`_Doc` sets from the timeline's own metadata anyway: an ffmpeg start-up per export
+    spent for nothing.
+    """
+    urls: dict[str, str] = {}
+    placeholders: dict[str, str] = {}
+    for clip in track.find_clips():
+        ref = clip.media_reference
+        url = getattr(ref, "target_url", None)
+        if not url:
+            continue
+        if url not in placeholders:
+            placeholders[url] = f"facetrack-media:{len(placeholders)}"
+            urls[placeholders[url]] = url
+        ref.target_url = placeholders[url]
+    return urls
 
 
 def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import io
 import logging
 import subprocess
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,24 +81,44 @@ def best_faces(faces: FaceTracks, info: MediaInfo) -> dict[int, BestFace]:
     return out
 
 
-def grab_frame(info: MediaInfo, t: float) -> Image.Image:
-    """The source's frame at ``t`` seconds, decoded by ffmpeg at display size (rotated).
+def grab_frames(info: MediaInfo, times: Sequence[float]) -> list[Image.Image | None]:
+    """The source's frames at ``times`` (seconds), decoded at display size (rotated).
+
+    One ffmpeg process seeks to every time (one input each): starting ffmpeg costs about as
+    much as decoding from the nearest keyframe, so a process per frame would double the work.
+
+    Returns
+    -------
+    list of PIL.Image.Image or None
+        One per time, in order; None where ffmpeg delivered no frame (past the end, damage).
 
     Raises
     ------
     RuntimeError
-        When ffmpeg delivers no frame.
+        When ffmpeg fails as a whole (its last line of error says why).
     """
+    if not times:
+        return []
     cmd = [_require("ffmpeg"), "-nostdin", "-v", "error"]
-    cmd += ["-ss", f"{max(0.0, t):.6f}", "-i", info.path, "-map", "0:v:0", "-frames:v", "1"]
-    cmd += ["-f", "image2pipe", "-vcodec", "png", "pipe:1"]
-    proc = subprocess.run(cmd, capture_output=True, check=False, timeout=120)
-    if proc.returncode != 0 or not proc.stdout:
-        reason = proc.stderr.decode(errors="replace").strip().splitlines()
-        raise RuntimeError(reason[-1] if reason else f"no frame at {t:.2f}s")
-    image = Image.open(io.BytesIO(proc.stdout))
-    image.load()
-    return image.convert("RGB")
+    for t in times:
+        cmd += ["-ss", f"{max(0.0, t):.6f}", "-i", info.path]
+    with tempfile.TemporaryDirectory(prefix="facetrack-thumbs-") as tmp:
+        outputs = [Path(tmp) / f"{k}.bmp" for k in range(len(times))]
+        for k, out in enumerate(outputs):
+            # BMP: no compression to spend time on, and PIL reads it back as it is.
+            cmd += ["-map", f"{k}:v:0", "-frames:v", "1", "-update", "1", "-c:v", "bmp", str(out)]
+        proc = subprocess.run(cmd, capture_output=True, check=False, timeout=120)
+        if proc.returncode != 0:
+            reason = proc.stderr.decode(errors="replace").strip().splitlines()
+            raise RuntimeError(reason[-1] if reason else "ffmpeg delivered no frame")
+        frames: list[Image.Image | None] = []
+        for out in outputs:
+            if not out.is_file() or out.stat().st_size == 0:
+                frames.append(None)
+                continue
+            with Image.open(out) as image:
+                frames.append(image.convert("RGB"))
+    return frames
 
 
 def crop_face(image: Image.Image, box: tuple[float, float, float, float]) -> Image.Image:
@@ -137,16 +157,22 @@ def write_thumbnails(
     """
     folder = Path(outdir) / THUMB_DIR
     best = best_faces(faces, info)
+    wanted = [p for p in people if p.id != OFF_SCREEN_ID and p.id in best]
+    # People seen best in the same frame (a two-shot) share one decode of it.
+    times = sorted({best[p.id].t for p in wanted})
+    try:
+        frames = dict(zip(times, grab_frames(info, times)))
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        log.warning("no thumbnails: %s", exc)
+        return {}
     written: dict[int, str] = {}
-    for person in people:
-        if person.id == OFF_SCREEN_ID or person.id not in best:
-            continue
+    for person in wanted:
         face = best[person.id]
-        try:
-            thumb = crop_face(grab_frame(info, face.t), face.box)
-        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-            log.warning("no thumbnail for %s: %s", person.name, exc)
+        frame = frames[face.t]
+        if frame is None:
+            log.warning("no thumbnail for %s: no frame at %.2fs", person.name, face.t)
             continue
+        thumb = crop_face(frame, face.box)
         rel = f"{THUMB_DIR}/{person.label}.jpg"
         folder.mkdir(parents=True, exist_ok=True)
         with atomic_path(Path(outdir) / rel) as tmp:

@@ -121,7 +121,9 @@ def _to_vad_rate(pcm: Samples, sample_rate: int) -> tuple[Samples, int]:
     return np.clip(np.round(resampled), -32768, 32767).astype(np.int16), 16000
 
 
-_BLOCK_FRAMES = 4096
+# Frames per block: about 15 s of 30 ms frames. The energies of a block are taken in float64,
+# two arrays of its size: 4096 frames made that 31 MB at once.
+_BLOCK_FRAMES = 512
 
 
 def _frame_blocks(pcm: Samples, frame_len: int) -> Iterator[tuple[int, np.ndarray]]:

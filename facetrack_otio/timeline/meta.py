@@ -6,6 +6,7 @@ tools' metadata is left alone and a facetrack timeline can be recognised when re
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import re
@@ -73,6 +74,45 @@ def facetrack_md(obj: otio.core.SerializableObject) -> dict[str, Any]:
     if not isinstance(md, Mapping):
         return {}
     return plain(md)
+
+
+def adapter_copy(track: otio.schema.Track) -> otio.schema.Track:
+    """A copy of ``track`` to hand another tool's adapter: everything but facetrack's metadata.
+
+    Made item by item, each losing ``metadata["facetrack"]`` as it is copied: the face paths
+    every clip of a long timeline holds would otherwise be copied whole (tens of MB for an
+    hour) for adapters that never read them. Other tools' metadata is kept.
+
+    Parameters
+    ----------
+    track : opentimelineio.schema.Track
+        Left unchanged.
+
+    Returns
+    -------
+    opentimelineio.schema.Track
+    """
+    out = otio.schema.Track(
+        name=track.name,
+        source_range=track.source_range,
+        kind=track.kind,
+        metadata={k: v for k, v in track.metadata.items() if k != NAMESPACE},
+    )
+    out.enabled = track.enabled
+    for marker in track.markers:
+        out.markers.append(_without_own_md(copy.deepcopy(marker)))
+    for effect in track.effects:
+        out.effects.append(copy.deepcopy(effect))
+    for item in track:
+        out.append(_without_own_md(copy.deepcopy(item)))
+    return out
+
+
+def _without_own_md(obj: Any) -> Any:
+    for o in (obj, *getattr(obj, "markers", ())):
+        if NAMESPACE in o.metadata:
+            del o.metadata[NAMESPACE]
+    return obj
 
 
 def jsonable(value: Any) -> Any:
