@@ -2,17 +2,61 @@
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
-from scipy.optimize import linear_sum_assignment
 
 from facetrack_otio.faces.detections import Detections, box_iou
 
 TRACKERS = ("template", "mosse", "kcf", "csrt", "none")
+
+
+# Assignments up to this many candidate pairings are tried one by one; beyond, scipy's solver.
+_EXHAUSTIVE = 720
+
+
+def best_pairs(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Rows and columns paired one to one so that the total score is the highest.
+
+    What ``scipy.optimize.linear_sum_assignment(score, maximize=True)`` returns. A handful of
+    faces on screen makes a tiny matrix whose every pairing can be tried; scipy's optimize
+    package takes a third of a second to import, paid by every run, so it is imported only
+    for a crowd.
+
+    Parameters
+    ----------
+    score : numpy.ndarray
+        Shape ``(n, m)``.
+
+    Returns
+    -------
+    rows, cols : numpy.ndarray
+        ``min(n, m)`` pairs, rows ascending.
+    """
+    n, m = score.shape
+    k = min(n, m)
+    if k == 0:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if math.perm(max(n, m), k) > _EXHAUSTIVE:
+        from scipy.optimize import linear_sum_assignment
+
+        return linear_sum_assignment(score, maximize=True)
+    s = score if n <= m else score.T
+    best, best_total = None, -np.inf
+    for chosen in itertools.permutations(range(s.shape[1]), k):
+        total = float(s[np.arange(k), chosen].sum())
+        if total > best_total:
+            best, best_total = chosen, total
+    short, long = np.arange(k), np.asarray(best, dtype=np.int64)
+    if n <= m:
+        return short, long
+    order = np.argsort(long)
+    return long[order], short[order]
 
 
 class TemplateTracker:
@@ -203,7 +247,7 @@ class FaceTracker:
         matched: dict[int, int] = {}
         if self.tracks and len(det):
             iou = box_iou(np.stack([t.box for t in self.tracks]), det.xyxy)
-            rows, cols = linear_sum_assignment(-iou)
+            rows, cols = best_pairs(iou)
             matched = {c: r for r, c in zip(rows, cols) if iou[r, c] >= self.iou_match}
         survivors: list[_Track] = []
         ids = np.empty(len(det), dtype=np.int64)

@@ -5,7 +5,12 @@ import numpy as np
 import pytest
 
 from facetrack_otio.faces.detections import Detections
-from facetrack_otio.faces.tracker import FaceTracker, RedetectMonitor, TemplateTracker
+from facetrack_otio.faces.tracker import (
+    FaceTracker,
+    RedetectMonitor,
+    TemplateTracker,
+    best_pairs,
+)
 
 
 def _scene(offset: tuple[int, int] = (0, 0), rgb: bool = False) -> np.ndarray:
@@ -111,3 +116,19 @@ def test_cli_offers_every_tracker() -> None:
     from facetrack_otio.faces.tracker import TRACKERS
 
     assert set(TRACKER_CHOICES) == set(TRACKERS)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (1, 1), (1, 5), (4, 1), (3, 3), (2, 6), (6, 4), (9, 9)])
+def test_best_pairs_scores_as_high_as_scipy(shape: tuple[int, int]) -> None:
+    from scipy.optimize import linear_sum_assignment
+
+    rng = np.random.default_rng(sum(shape))
+    for _ in range(50):
+        # IoU-like: many pairs do not overlap at all.
+        score = rng.random(shape) * (rng.random(shape) > 0.5)
+        rows, cols = best_pairs(score)
+        ref_rows, ref_cols = linear_sum_assignment(score, maximize=True)
+        assert len(rows) == len(ref_rows) == min(shape)
+        assert score[rows, cols].sum() == pytest.approx(score[ref_rows, ref_cols].sum())
+        assert len(set(rows.tolist())) == len(rows) and len(set(cols.tolist())) == len(cols)
+        assert list(rows) == sorted(rows)

@@ -137,3 +137,17 @@ def test_face_crop_stays_inside_the_frame(box: tuple[int, int, int, int]) -> Non
     pixels = np.asarray(crop).reshape(-1, 3)
     assert (pixels == 250).all(axis=1).any()
     assert not (pixels == 0).all(axis=1).any()
+
+
+def test_frames_for_thumbnails_come_from_one_ffmpeg(tmp_path: Path) -> None:
+    from facetrack_otio.media.probe import probe
+    from facetrack_otio.report.thumbs import grab_frames
+
+    info = probe(Path(__file__).resolve().parents[2] / "samples" / "two_shot.mp4")
+    early, late, past = grab_frames(info, [1.0, info.duration - 1.0, info.duration + 60.0])
+    # Full display size, real pictures that differ; a time past the end gives no frame.
+    assert early is not None and late is not None and past is None
+    assert early.size == late.size == (info.width, info.height)
+    a, b = (np.asarray(im, dtype=np.int16) for im in (early, late))
+    assert a.std() > 10 and np.abs(a - b).mean() > 1
+    assert grab_frames(info, []) == []
