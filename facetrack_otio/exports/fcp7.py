@@ -29,9 +29,9 @@ import opentimelineio as otio
 from facetrack_otio.errors import InputError
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.timeline.meta import (
-    NAMESPACE,
     adapter_copy,
     facetrack_md,
+    foreign_md,
     is_drop_frame,
     timeline_fps,
 )
@@ -69,7 +69,7 @@ def _prepare(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
     out = otio.schema.Timeline(
         name=timeline.name,
         global_start_time=timeline.global_start_time,
-        metadata={k: v for k, v in timeline.metadata.items() if k != NAMESPACE},
+        metadata=foreign_md(timeline),
     )
     for track in timeline.tracks:
         out.tracks.append(adapter_copy(track))

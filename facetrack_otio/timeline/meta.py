@@ -76,6 +76,11 @@ def facetrack_md(obj: otio.core.SerializableObject) -> dict[str, Any]:
     return plain(md)
 
 
+def foreign_md(obj: otio.core.SerializableObject) -> dict[str, Any]:
+    """An OTIO object's metadata without the ``facetrack`` namespace (other tools' only)."""
+    return {k: v for k, v in obj.metadata.items() if k != NAMESPACE}
+
+
 def adapter_copy(track: otio.schema.Track) -> otio.schema.Track:
     """A copy of ``track`` to hand another tool's adapter: everything but facetrack's metadata.
 
@@ -96,7 +101,7 @@ def adapter_copy(track: otio.schema.Track) -> otio.schema.Track:
         name=track.name,
         source_range=track.source_range,
         kind=track.kind,
-        metadata={k: v for k, v in track.metadata.items() if k != NAMESPACE},
+        metadata=foreign_md(track),
     )
     out.enabled = track.enabled
     for marker in track.markers:
