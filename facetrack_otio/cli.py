@@ -395,6 +395,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     info = probe(args.video)  # bad input fails here, before anything is written
     outdir = Path(args.output)
     # The heavy imports (torch, OpenCV) come after the input is known to be good.
+    from facetrack_otio.startup import import_pipeline
+
+    import_pipeline()
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from facetrack_otio.cache import AnalysisCache

@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import Any
 from facetrack_otio import __version__
 from facetrack_otio.config import Settings
 from facetrack_otio.fsutil import staging_folder
+from facetrack_otio.machine import cores
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -184,6 +184,9 @@ class Worker:
     """
 
     def __init__(self, config: BatchConfig) -> None:
+        from facetrack_otio.startup import import_pipeline
+
+        import_pipeline()
         from facetrack_otio.cache import AnalysisCache
         from facetrack_otio.pipeline import SpeakerPipeline
 
@@ -285,8 +288,9 @@ _WORKER: Worker | None = None
 def init_process(config: BatchConfig, log_level: int = logging.ERROR, workers: int = 1) -> None:
     """Process-pool initializer: build this process's worker (one pipeline, models once).
 
-    With ``workers`` processes on this machine, each worker's decoder, OpenCV and torch get
-    its share of the cores (at least one thread).
+    With ``workers`` processes on this machine, each worker's OpenCV and torch get its share
+    of the cores (at least one thread), and its decoder that share but the one the analysis
+    runs on (at least one thread).
     """
     global _WORKER
     import cv2
@@ -297,8 +301,8 @@ def init_process(config: BatchConfig, log_level: int = logging.ERROR, workers: i
     logging.basicConfig(level=log_level, format="%(message)s")
     logging.getLogger().setLevel(log_level)
     logging.getLogger("PIL").setLevel(max(log_level, logging.INFO))
-    share = max(1, os_cpu_count() // max(1, workers))
-    set_decoder_threads(share)
+    share = max(1, cores() // max(1, workers))
+    set_decoder_threads(max(1, share - 1))
     cv2.setNumThreads(share)
     torch.set_num_threads(share)
     _WORKER = Worker(config)
@@ -309,11 +313,3 @@ def run_in_process(path: str, output: str) -> InputResult:
     if _WORKER is None:  # pragma: no cover - the initializer always runs first
         raise RuntimeError("batch worker not initialised")
     return _WORKER(path, output)
-
-
-def os_cpu_count() -> int:
-    """Cores this process may run on."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1

@@ -17,9 +17,9 @@ from facetrack_otio.batch.job import (
     InputResult,
     Worker,
     init_process,
-    os_cpu_count,
     run_in_process,
 )
+from facetrack_otio.machine import available_memory, cores
 
 Task = tuple[str, str]  # (input path, output sub-folder)
 OnResult = Callable[[InputResult], None]
@@ -28,24 +28,12 @@ MEMORY_PER_WORKER = 1.5 * 2**30
 """Peak memory of one worker (models, frames in flight, encoders), with headroom."""
 
 
-def available_memory() -> float | None:
-    """Bytes of memory available now (Linux ``MemAvailable``), or None when unknown."""
-    try:
-        with open("/proc/meminfo", encoding="ascii") as f:
-            for line in f:
-                if line.startswith("MemAvailable:"):
-                    return float(line.split()[1]) * 1024
-    except OSError:
-        pass
-    return None
-
-
 def default_jobs() -> int:
     """Worker processes by default: one per core, as many as memory allows (~1.5 GB each)."""
-    cores = os_cpu_count()
+    n = cores()
     memory = available_memory()
-    by_memory = cores if memory is None else int(memory // MEMORY_PER_WORKER)
-    return max(1, min(cores, by_memory))
+    by_memory = n if memory is None else int(memory // MEMORY_PER_WORKER)
+    return max(1, min(n, by_memory))
 
 
 # Thread pools that size themselves from the machine's cores when numpy or torch is imported.
@@ -79,7 +67,7 @@ def _context() -> multiprocessing.context.BaseContext:
     # where there is none, each worker is spawned and imports them itself.
     if "forkserver" in multiprocessing.get_all_start_methods():
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["facetrack_otio.pipeline", "facetrack_otio.batch.job"])
+        ctx.set_forkserver_preload(["facetrack_otio.batch.preload"])
         # Started now rather than at the first task, so that it imports numpy and torch
         # under the caller's _thread_share.
         multiprocessing.forkserver.ensure_running()
@@ -128,7 +116,7 @@ def run_local(
     futures: dict[Future[InputResult], Task] = {}
     # Held while the fork server starts and while tasks are submitted: spawned workers (where
     # there is no fork server) start at their first task.
-    with _thread_share(max(1, os_cpu_count() // workers)):
+    with _thread_share(max(1, cores() // workers)):
         pool = ProcessPoolExecutor(
             max_workers=workers,
             mp_context=_context(),

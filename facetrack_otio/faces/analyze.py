@@ -233,7 +233,10 @@ class FaceAnalyzer:
         source = (
             frames
             if frames is not None
-            else _prefetch(iter_frames(info, size, fps, scale_flags=s.scale_flags), s.prefetch)
+            else _prefetch(
+                iter_frames(info, size, fps, scale_flags=s.scale_flags, deblock=s.deblock),
+                s.prefetch,
+            )
         )
 
         last_thumb: np.ndarray | None = None

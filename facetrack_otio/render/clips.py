@@ -35,6 +35,7 @@ from tqdm import tqdm
 
 from facetrack_otio.errors import MediaError
 from facetrack_otio.fsutil import atomic_path
+from facetrack_otio.machine import cores
 from facetrack_otio.media.probe import MediaInfo, _require
 from facetrack_otio.render import plan
 from facetrack_otio.render.encoders import ENCODERS, resolve_encoder, video_codec_args
@@ -793,12 +794,12 @@ def _run_jobs(
     done: dict[int, Path] = {}
     if not jobs:
         return done
-    cores = os.cpu_count() or 1
-    workers = max(1, min(settings.jobs or cores, len(jobs)))
+    n_cores = cores()
+    workers = max(1, min(settings.jobs or n_cores, len(jobs)))
     # Share the cores between parallel encodes rather than letting each x264 claim them all
     # (cores x cores threads on a big machine); two at least, as a single-threaded x264 also
     # loses its lookahead thread and stalls.
-    threads = max(2, -(-cores // workers))
+    threads = max(2, -(-n_cores // workers))
     runner = _Encoder(ffmpeg, info, settings, threads)
     runner.encoder = encoder
     runner.origin = origin
