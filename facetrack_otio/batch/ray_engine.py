@@ -26,10 +26,26 @@ class _RayWorker:
     def __init__(self, config: BatchConfig, log_level: int) -> None:
         logging.getLogger().setLevel(log_level)
         logging.getLogger("facetrack").setLevel(log_level)
+        if not ray_gpu_ids():
+            from facetrack_otio.media.decode import set_decoder_threads
+
+            # A CPU actor holds one CPU, its node one actor per CPU: a decoder with a thread
+            # per core in every actor would put cores x cores threads on the node.
+            set_decoder_threads(1)
         self.worker = Worker(config)
 
     def run(self, path: str, output: str) -> InputResult:
         return self.worker(path, output)
+
+
+def ray_gpu_ids() -> list[Any]:
+    """GPUs Ray gave this process (an actor's), none outside Ray."""
+    try:
+        import ray
+
+        return list(ray.get_gpu_ids())
+    except Exception:  # not in a Ray worker, or no Ray at all
+        return []
 
 
 def import_ray() -> Any:

@@ -48,8 +48,8 @@ def decoder_threads() -> int:
     """Threads of the analysis decoder: as set, else every core but the analysis's one.
 
     The analysis (one thread) and the decoder run side by side; on 2 cores, one decoder thread
-    decoded two_shot for 2.0 s of CPU and the face stage took 2.5 s, where frame threads cost
-    2.3 s of CPU and 2.7 s (docs/performance.md).
+    decoded cuts (720p30) for 2.86 s of CPU and the face stage took 3.11 s, where frame
+    threads cost 3.34 s of CPU and 3.57 s (docs/performance.md).
     """
     return _decoder_threads or max(1, cores() - 1)
 
