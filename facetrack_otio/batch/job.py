@@ -288,21 +288,20 @@ _WORKER: Worker | None = None
 def init_process(config: BatchConfig, log_level: int = logging.ERROR, workers: int = 1) -> None:
     """Process-pool initializer: build this process's worker (one pipeline, models once).
 
-    With ``workers`` processes on this machine, each worker's OpenCV and torch get its share
-    of the cores (at least one thread), and its decoder that share but the one the analysis
-    runs on (at least one thread).
+    With ``workers`` processes on this machine, each worker's decoder, OpenCV and torch get
+    its share of the cores (at least one thread; the decoder leaves one to the analysis).
     """
     global _WORKER
     import cv2
     import torch
 
-    from facetrack_otio.media.decode import set_decoder_threads
+    from facetrack_otio.media.decode import set_decoder_cores
 
     logging.basicConfig(level=log_level, format="%(message)s")
     logging.getLogger().setLevel(log_level)
     logging.getLogger("PIL").setLevel(max(log_level, logging.INFO))
     share = max(1, cores() // max(1, workers))
-    set_decoder_threads(max(1, share - 1))
+    set_decoder_cores(share)
     cv2.setNumThreads(share)
     torch.set_num_threads(share)
     _WORKER = Worker(config)

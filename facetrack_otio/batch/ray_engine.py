@@ -27,11 +27,11 @@ class _RayWorker:
         logging.getLogger().setLevel(log_level)
         logging.getLogger("facetrack").setLevel(log_level)
         if not ray_gpu_ids():
-            from facetrack_otio.media.decode import set_decoder_threads
+            from facetrack_otio.media.decode import set_decoder_cores
 
             # A CPU actor holds one CPU, its node one actor per CPU: a decoder with a thread
             # per core in every actor would put cores x cores threads on the node.
-            set_decoder_threads(1)
+            set_decoder_cores(1)
         self.worker = Worker(config)
 
     def run(self, path: str, output: str) -> InputResult:

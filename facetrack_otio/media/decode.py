@@ -26,32 +26,32 @@ log = logging.getLogger(__name__)
 # reported: a truncated or damaged file. Below it, audio that outlasts the picture a little.
 SHORT_VIDEO_S = 1.0
 
-# Threads of the analysis decoder (0: one per core but one, see decoder_threads). A process
-# that shares the machine with other workers gives it fewer (set_decoder_threads).
-_decoder_threads = 0
+# Cores this process's analysis and its decoder share (0: all the machine's). A worker that
+# shares the machine with other workers is given its share (set_decoder_cores).
+_cores = 0
 
 
-def set_decoder_threads(threads: int) -> None:
-    """Threads ffmpeg may use to decode analysis frames in this process (0: the default).
+def set_decoder_cores(n: int) -> None:
+    """Cores this process's analysis and its decoder may use (0: all of this machine's).
 
     Parameters
     ----------
-    threads : int
-        A batch worker sharing ``C`` cores with ``N - 1`` others uses ``C // N - 1`` (at least
-        one): its analysis runs on one of its cores, the decoder on the rest.
+    n : int
+        A batch worker sharing ``C`` cores with ``N - 1`` others has ``C // N``; a Ray actor
+        without a GPU, the one CPU it holds.
     """
-    global _decoder_threads
-    _decoder_threads = max(0, int(threads))
+    global _cores
+    _cores = max(0, int(n))
 
 
 def decoder_threads() -> int:
-    """Threads of the analysis decoder: as set, else every core but the analysis's one.
+    """Threads of the analysis decoder: every core but the analysis's one, at least one.
 
     The analysis (one thread) and the decoder run side by side; on 2 cores, one decoder thread
     decoded cuts (720p30) for 2.86 s of CPU and the face stage took 3.11 s, where frame
     threads cost 3.34 s of CPU and 3.57 s (docs/performance.md).
     """
-    return _decoder_threads or max(1, cores() - 1)
+    return max(1, (_cores or cores()) - 1)
 
 
 _FFMPEG_PREFIX = re.compile(r"^\[[^\]]* @ 0x[0-9a-f]+\]\s*")

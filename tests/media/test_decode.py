@@ -37,14 +37,16 @@ def test_frames_without_deblocking_stay_close_to_exact_ones(clip: str) -> None:
 
 
 def test_decoder_threads_leave_a_core_to_the_analysis() -> None:
-    saved = decode._decoder_threads
+    saved = decode._cores
     try:
-        decode.set_decoder_threads(0)
+        decode.set_decoder_cores(0)
         assert decode.decoder_threads() == max(1, cores() - 1)
-        decode.set_decoder_threads(3)
+        decode.set_decoder_cores(4)
         assert decode.decoder_threads() == 3
+        decode.set_decoder_cores(1)
+        assert decode.decoder_threads() == 1
     finally:
-        decode.set_decoder_threads(saved)
+        decode.set_decoder_cores(saved)
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are Linux's")
