@@ -256,6 +256,22 @@ def test_variable_frame_timing_keeps_the_nominal_rate() -> None:
     assert info.variable_frame_rate and info.fps == Fraction(30000, 1001)
 
 
+def test_millisecond_timestamps_keep_the_nominal_rate(tmp_path: Path) -> None:
+    # Remuxed into Matroska (millisecond timestamps), ffprobe announces the same frames as
+    # 29.47 fps; the timestamps themselves say 30000/1001 with frames missing.
+    for seconds in ("4", "12"):
+        mkv = tmp_path / f"hard{seconds}.mkv"
+        ffmpeg("-t", seconds, "-i", str(SAMPLES / "hard.mp4"), "-c", "copy", str(mkv))
+        info = probe(mkv)
+        assert info.fps == Fraction(30000, 1001), seconds
+        assert info.variable_frame_rate
+    # A regular stream remuxed the same way keeps its rate, and no frames are said missing.
+    mkv = tmp_path / "two_shot.mkv"
+    ffmpeg("-t", "4", "-i", str(SAMPLES / "two_shot.mp4"), "-c", "copy", str(mkv))
+    info = probe(mkv)
+    assert info.fps == 25 and not info.variable_frame_rate
+
+
 # --------------------------------------------------------------------------- paths
 
 

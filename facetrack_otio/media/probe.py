@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shutil
@@ -23,6 +24,21 @@ _NTSC = {
     Fraction(29970, 1000): Fraction(30000, 1001),
     Fraction(59940, 1000): Fraction(60000, 1001),
 }
+
+
+# Rates cameras, screen recorders and editors use. A stream with coarse timestamps (Matroska
+# and WebM count milliseconds) whose announced rate is none of these is measured again.
+_STANDARD_RATES = tuple(
+    Fraction(r)
+    for r in (
+        "10", "12", "12.5", "15", "20", "24000/1001", "24", "25", "30000/1001", "30",
+        "48000/1001", "48", "50", "60000/1001", "60", "100", "120000/1001", "120",
+    )
+)  # fmt: skip
+# Packets read to measure a rate: about 8 s at 30 fps, read without decoding.
+_RATE_PACKETS = 240
+# Frames a decoder may hold back to show them in order (H.264 allows up to 16).
+_REORDER_DEPTH = 16
 
 
 @dataclass(frozen=True)
@@ -116,6 +132,49 @@ def _rotation(stream: dict[str, Any]) -> int:
     return int(tag) % 360 if tag else 0
 
 
+def _rate_from_timestamps(path: str, stream: dict[str, Any]) -> tuple[Fraction, bool] | None:
+    """The standard rate the stream's first packets' timestamps keep to, if any.
+
+    ffmpeg guesses the rate of a stream with millisecond timestamps from its first frame
+    intervals; with B-frames at 29.97 fps (intervals of 33 and 34 ms) a Matroska remux was
+    announced as 29.47 fps, which no editor takes. Each timestamp of a stream at ``rate`` is
+    ``k / rate`` rounded to a tick, with ``k`` skipping where frames were dropped: the lowest
+    standard rate for which every interval is a whole number of frames, and the whole span
+    too, is the stream's.
+
+    Returns
+    -------
+    (Fraction, bool) or None
+        The rate, and whether frames are missing (a variable rate); None when the timestamps
+        are too few or fit no standard rate.
+    """
+    tick = _rational(stream.get("time_base"))
+    if tick is None or "index" not in stream:
+        return None
+    cmd = [_require("ffprobe"), "-v", "error", "-select_streams", str(stream["index"])]
+    cmd += ["-read_intervals", f"%+#{_RATE_PACKETS}", "-show_entries", "packet=pts"]
+    cmd += ["-of", "csv=p=0", "-i", path]
+    proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
+    pts = sorted({int(v) for v in proc.stdout.split() if v.lstrip("-").isdigit()})
+    # Packets come in decoding order: the last few read may have skipped over frames shown
+    # before them, whose packets come later. Those gaps are not the stream's.
+    pts = pts[:-_REORDER_DEPTH]
+    if proc.returncode != 0 or len(pts) < 3:
+        return None
+    steps = [(b - a) * tick for a, b in itertools.pairwise(pts)]
+    span = (pts[-1] - pts[0]) * tick
+    slack = 1.5 * tick  # rounding moves each timestamp by at most a tick
+    for rate in _STANDARD_RATES:
+        frames = [round(step * rate) for step in steps]
+        if min(frames) < 1 or any(
+            abs(step - k / rate) > slack for step, k in zip(steps, frames, strict=True)
+        ):
+            continue
+        if abs(span - sum(frames) / rate) <= slack:
+            return rate, max(frames) > 1
+    return None
+
+
 def _unreadable_reason(stderr: str, resolved: str) -> str:
     """One line that says why ffprobe could not open a file (without repeating its path)."""
     lines = [ln.strip() for ln in stderr.strip().splitlines() if ln.strip()]
@@ -193,6 +252,11 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     if fps > 240 and average is not None:  # timebase-like nominal rates (e.g. 90000/1)
         fps = _NTSC.get(average.limit_denominator(1001), average.limit_denominator(1001))
     vfr = average is not None and abs(float(average) - float(fps)) > 0.01 * float(fps)
+    coarse = _rational(v.get("time_base"))
+    if fps not in _STANDARD_RATES and coarse is not None and coarse >= Fraction(1, 1000):
+        measured = _rate_from_timestamps(str(p.resolve()), v)
+        if measured is not None:
+            fps, vfr = measured
 
     durations = [
         float(x) for x in (fmt.get("duration"), v.get("duration")) if x not in (None, "N/A")
