@@ -70,14 +70,11 @@ def _size(path: str) -> int:
 def _skipped(path: Path, folder: Path, config: BatchConfig) -> InputResult | None:
     """The earlier result when ``folder`` already holds this input's complete outputs."""
     if not (folder / MANIFEST).is_file():
-        return None  # no manifest: no need to read (hash) the input
-    from facetrack_otio.fsutil import content_hash
-
+        return None  # no manifest: nothing to compare the input with
     try:
-        content = content_hash(path)
+        manifest = completed(folder, path, config.fingerprint())
     except OSError:
         return None  # the worker reports why it cannot be read
-    manifest = completed(folder, content, config.fingerprint())
     if manifest is None:
         return None
     result = InputResult.from_dict(manifest["result"])
