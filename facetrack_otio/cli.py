@@ -177,7 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
         "-f",
         action="append",
         metavar="FORMAT",
-        help="otio, fcpxml, fcp7, edl, rttm or all (default); repeat or separate by commas",
+        help="otio, fcpxml, fcp7, edl, rttm or all; repeat or separate by commas (default: "
+        "every format that holds the timeline's rate: no edl or fcp7 at 15 fps, which has no "
+        "SMPTE timecode)",
     )
     exp.add_argument("-o", "--output", metavar="OUTDIR", help="default: the timeline's folder")
 
@@ -401,7 +403,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from facetrack_otio.cache import AnalysisCache
-    from facetrack_otio.exports import export_timeline
+    from facetrack_otio.exports import export_timeline, left_out_note
     from facetrack_otio.pipeline import SpeakerPipeline
     from facetrack_otio.render.clips import render_turns
     from facetrack_otio.report import write_report
@@ -424,7 +426,11 @@ def cmd_run(args: argparse.Namespace) -> int:
         thumbs = write_thumbnails(info, analysis.faces, analysis.people, stage)
         timeline = analysis.timeline()
         timeline.metadata["facetrack"]["versions"] = versions()
-        written = export_timeline(timeline, stage, stem)
+        note = left_out_note(timeline)
+        if note:  # a rate without timecode (15 fps): the other formats are still written
+            log.warning("warning: %s", note)
+            timeline.metadata["facetrack"]["warnings"].append(note)
+        written = export_timeline(timeline, stage, stem, skip_unsupported=True)
         written += [stage / rel for rel in thumbs.values()]
         written += write_report(timeline, stage)
         failures: list[str] = []
@@ -459,9 +465,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
         print(f"{info.name}: {len(analysis.people)} people: {people}")
         print(f"{len(analysis.turns)} speaker turns; identities from {analysis.faces.embedder}")
+        premiere = "" if note else f", {stem}.xml in Premiere"
         print(
             f"wrote {len(outputs)} files to {outdir}/ (open {stem}.fcpxml in Resolve or "
-            f"Final Cut, {stem}.xml in Premiere, {stem}.otio in either)"
+            f"Final Cut{premiere}, {stem}.otio in either)"
         )
         print(f"review: {outdir / 'report.html'} (open it in a browser)")
         if demo:
@@ -578,7 +585,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     path = Path(args.timeline)
     timeline = load_timeline(path)
     outdir = Path(args.output) if args.output else path.parent
-    for p in _export_staged(timeline, outdir, path.stem, formats):
+    # Formats named outright must all be written; left to the default, those that cannot
+    # hold the timeline's rate are left out with a warning, as `run` does.
+    for p in _export_staged(timeline, outdir, path.stem, formats, named=bool(args.format)):
         print(p)
     return 0
 
@@ -591,18 +600,27 @@ def cmd_name(args: argparse.Namespace) -> int:
     names = parse_names(args.names)
     path = Path(args.timeline)
     timeline = rename_people(load_timeline(path), names)
-    for p in _export_staged(timeline, path.parent, path.stem, ["all"]):
+    for p in _export_staged(timeline, path.parent, path.stem, ["all"], named=False):
         print(p)
     return 0
 
 
-def _export_staged(timeline: Any, outdir: Path, stem: str, formats: Sequence[str]) -> list[Path]:
-    """Export through a staging folder: either every file lands in ``outdir``, or none does."""
-    from facetrack_otio.exports import export_timeline
+def _export_staged(
+    timeline: Any, outdir: Path, stem: str, formats: Sequence[str], named: bool
+) -> list[Path]:
+    """Export through a staging folder: either every file lands in ``outdir``, or none does.
 
+    ``named``: the user named the formats, so each must be written; otherwise those that
+    cannot hold the timeline are left out, with a warning.
+    """
+    from facetrack_otio.exports import export_timeline, left_out_note
+
+    note = None if named else left_out_note(timeline)
+    if note:
+        log.warning("warning: %s", note)
     with staging_folder(outdir) as stage:
         try:
-            written = export_timeline(timeline, stage, stem, formats)
+            written = export_timeline(timeline, stage, stem, formats, skip_unsupported=not named)
         except OSError as exc:
             raise InputError(f"{outdir}: cannot write ({exc.strerror or exc})") from None
         return [outdir / p.relative_to(stage) for p in written]

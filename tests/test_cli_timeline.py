@@ -379,8 +379,8 @@ def test_bad_input_is_one_line_exit_2_and_writes_nothing(case: str, tmp_path: Pa
 
 
 def test_a_format_that_fails_leaves_no_other_file(tmp_path: Path) -> None:
-    # 12.5 fps has no SMPTE timecode: the EDL refuses it after .otio, FCPXML and FCP7 XML
-    # were made; none of them may be left behind.
+    # 12.5 fps has no SMPTE timecode: named outright, the EDL refuses it after .otio and
+    # FCPXML were made; neither may be left behind.
     info = MediaInfo(
         path=str(tmp_path / "slow.mp4"),
         width=640,
@@ -396,10 +396,11 @@ def test_a_format_that_fails_leaves_no_other_file(tmp_path: Path) -> None:
         tmp_path / "slow.otio",
     )
     before = snapshot(tmp_path)
-    proc = facetrack("export", str(path), "-o", str(tmp_path / "out"))
+    named = ["-f", "otio,fcpxml,edl"]
+    proc = facetrack("export", str(path), *named, "-o", str(tmp_path / "out"))
     assert proc.returncode == 2
     assert proc.stderr.startswith("facetrack: error: ") and proc.stderr.count("\n") == 1
     assert not (tmp_path / "out").exists()
-    proc = facetrack("export", str(path))  # into the timeline's own folder
+    proc = facetrack("export", str(path), *named)  # into the timeline's own folder
     assert proc.returncode == 2
     assert snapshot(tmp_path) == before

@@ -250,6 +250,40 @@ def test_1080p60(media: Maker, tmp_path: Path) -> None:
     assert_complete(out, "hd60")
 
 
+def test_a_rate_without_timecode_writes_every_format_that_holds_it(
+    media: Maker, tmp_path: Path
+) -> None:
+    # Screen and meeting recordings run at 15 fps, which SMPTE timecode (EDL, FCP7 XML) lacks.
+    video = media("fps15.mp4", "-r", "15", "-c:v", "libx264", "-preset", "ultrafast",
+                  "-c:a", "copy")  # fmt: skip
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(video), "-o", str(out), "--no-render", "--no-cache")
+    assert proc.returncode == 0, proc.stderr
+    warning = [ln for ln in proc.stderr.splitlines() if "SMPTE" in ln]
+    assert warning == [
+        "warning: no FCP7 XML or EDL: SMPTE timecode has no 15 fps "
+        "(the .otio and FCPXML hold the timeline)"
+    ], proc.stderr
+    assert "fps15.xml in Premiere" not in proc.stdout
+    names = {p.name for p in out.iterdir()}
+    assert {"fps15.otio", "fps15.fcpxml", "fps15.rttm", "report.html"} <= names
+    assert not {n for n in names if n.endswith((".edl", ".xml"))}, names
+    timeline = otio.adapters.read_from_file(str(out / "fps15.otio"))
+    assert timeline.tracks[0].duration().rate == 15
+    assert warning[0].removeprefix("warning: ") in timeline.metadata["facetrack"]["warnings"]
+    # The report counts 15 frames to the timecode second, as editors do at 15 fps.
+    frames = re.findall(r"<td>\d\d:\d\d:\d\d:(\d\d)</td>", (out / "report.html").read_text())
+    assert frames and all(int(ff) < 15 for ff in frames), frames
+    # Exported again with no format named: the same files; naming EDL is refused outright.
+    again = tmp_path / "again"
+    proc = facetrack("-q", "export", str(out / "fps15.otio"), "-o", str(again))
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in again.iterdir()) == ["fps15.fcpxml", "fps15.otio", "fps15.rttm"]
+    proc = facetrack("export", str(out / "fps15.otio"), "-f", "edl", "-o", str(tmp_path / "x"))
+    assert_refused(proc, "EDL", "15 fps")
+    assert not (tmp_path / "x").exists()
+
+
 def test_variable_frame_timing_keeps_the_nominal_rate() -> None:
     # hard.mp4 (30000/1001 with uneven frame timing) is run end to end in test_cli_run.
     info = probe(SAMPLES / "hard.mp4")

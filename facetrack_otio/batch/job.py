@@ -287,7 +287,7 @@ class Worker:
         return result
 
     def _process(self, path: Path, folder: Path, result: InputResult, t0: float) -> None:
-        from facetrack_otio.exports import export_timeline
+        from facetrack_otio.exports import export_timeline, left_out_note
         from facetrack_otio.fsutil import content_hash
         from facetrack_otio.media.probe import probe
         from facetrack_otio.render.clips import render_turns
@@ -311,11 +311,15 @@ class Worker:
             timeline = analysis.timeline()
             meta = timeline.metadata["facetrack"]
             meta["versions"] = versions()
+            note = left_out_note(timeline)
+            if note:  # a rate without timecode (15 fps): the other formats are still written
+                meta["warnings"].append(note)
+                result.warnings.append(note)
             # The report shows the stage timings; the exported timeline leaves them out so
             # that its bytes depend on the input and settings alone.
             written = write_report(timeline, stage)
             meta.pop("timings", None)
-            written += export_timeline(timeline, stage, info.name)
+            written += export_timeline(timeline, stage, info.name, skip_unsupported=True)
             written += [stage / rel for rel in thumbs.values()]
             timings = {k: round(v, 3) for k, v in analysis.timings.items()}
             timings["export"] = round(time.perf_counter() - t, 3)

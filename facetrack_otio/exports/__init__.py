@@ -25,6 +25,7 @@ import opentimelineio as otio
 from facetrack_otio.errors import InputError
 from facetrack_otio.exports import edl, fcp7, fcpxml, otio_json
 from facetrack_otio.exports.rttm import write_rttm
+from facetrack_otio.timeline.meta import timeline_fps
 from facetrack_otio.timeline.read import speaker_data
 
 Writer = Callable[[otio.schema.Timeline, Path, str], list[Path]]
@@ -81,6 +82,47 @@ ALIASES = {
 }
 
 
+# Formats written in SMPTE timecode, which exists at 24, 25, 30, 48, 50 and 60 fps and the
+# NTSC rates, not at 12.5, 15 or 120 fps; .otio, FCPXML (rational time) and RTTM (seconds)
+# hold any rate.
+_TIMECODE_FORMATS = {"fcp7": "FCP7 XML", "edl": "EDL"}
+
+
+def unsupported_formats(timeline: otio.schema.Timeline) -> dict[str, str]:
+    """Formats of :data:`FORMATS` that cannot hold ``timeline``, each with the reason.
+
+    Parameters
+    ----------
+    timeline : opentimelineio.schema.Timeline
+        The timeline to export.
+
+    Returns
+    -------
+    dict of str to str
+        Format name -> why not; empty when every format can hold it.
+    """
+    fps = timeline_fps(timeline)
+    try:
+        otio.opentime.to_timecode(otio.opentime.RationalTime(0, float(fps)), float(fps))
+    except ValueError:
+        return dict.fromkeys(_TIMECODE_FORMATS, f"SMPTE timecode has no {float(fps):g} fps")
+    return {}
+
+
+def left_out_note(timeline: otio.schema.Timeline) -> str | None:
+    """The warning for what :func:`export_timeline` leaves out of every format, or None.
+
+    ``"no FCP7 XML or EDL: SMPTE timecode has no 15 fps (the .otio and FCPXML hold the
+    timeline)"``.
+    """
+    missing = unsupported_formats(timeline)
+    if not missing:
+        return None
+    names = " or ".join(_TIMECODE_FORMATS[f] for f in missing)
+    reason = next(iter(missing.values()))
+    return f"no {names}: {reason} (the .otio and FCPXML hold the timeline)"
+
+
 def resolve_formats(formats: Sequence[str]) -> list[str]:
     """Format names in :data:`FORMATS` order, without repeats.
 
@@ -127,6 +169,7 @@ def export_timeline(
     outdir: str | os.PathLike[str],
     stem: str | None = None,
     formats: Sequence[str] = ("all",),
+    skip_unsupported: bool = False,
 ) -> list[Path]:
     """Write the timeline in the chosen formats.
 
@@ -140,6 +183,10 @@ def export_timeline(
         File name stem; the timeline's name (the source's stem) by default.
     formats : sequence of str
         Names from :data:`FORMATS` (or aliases, or ``"all"``).
+    skip_unsupported : bool
+        Leave out the formats that cannot hold this timeline (:func:`unsupported_formats`;
+        :func:`left_out_note` says which) instead of refusing it: for every format at once,
+        where the user named none.
 
     Returns
     -------
@@ -152,6 +199,9 @@ def export_timeline(
         On an unknown format, or a timeline a format cannot hold (see each writer).
     """
     chosen = resolve_formats(formats)
+    if skip_unsupported:
+        missing = unsupported_formats(timeline)
+        chosen = [f for f in chosen if f not in missing]
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
     name = _safe_stem(stem if stem is not None else (timeline.name or "timeline"))
@@ -161,4 +211,12 @@ def export_timeline(
     return written
 
 
-__all__ = ["ALIASES", "FORMATS", "export_timeline", "resolve_formats", "write_rttm_file"]
+__all__ = [
+    "ALIASES",
+    "FORMATS",
+    "export_timeline",
+    "left_out_note",
+    "resolve_formats",
+    "unsupported_formats",
+    "write_rttm_file",
+]

@@ -187,9 +187,19 @@ def timecode(seconds: float, fps: Fraction, start_timecode: str | None = None) -
     Returns
     -------
     str
-        ``HH:MM:SS:FF`` (``HH:MM:SS;FF`` when the source timecode is drop-frame).
+        ``HH:MM:SS:FF`` (``HH:MM:SS;FF`` when the source timecode is drop-frame). SMPTE
+        timecode has no 15 or 12.5 fps: there, whole rates count their frames the same way
+        (``FF`` up to 14) and other rates give the time as ``HH:MM:SS.mmm``.
     """
     rate = float(fps)
     frames = timecode_frames(start_timecode, fps) + round(seconds * fps)
     drop = is_drop_frame(start_timecode, fps)
-    return otio.opentime.to_timecode(otio.opentime.RationalTime(frames, rate), rate, drop)
+    try:
+        return otio.opentime.to_timecode(otio.opentime.RationalTime(frames, rate), rate, drop)
+    except ValueError:
+        pass
+    if fps.denominator == 1:
+        whole, ff = divmod(frames, fps.numerator)
+        return f"{whole // 3600:02d}:{whole // 60 % 60:02d}:{whole % 60:02d}:{ff:02d}"
+    ms = round(frames / fps * 1000)
+    return f"{ms // 3_600_000:02d}:{ms // 60_000 % 60:02d}:{ms // 1000 % 60:02d}.{ms % 1000:03d}"

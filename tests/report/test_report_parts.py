@@ -109,6 +109,10 @@ def test_settings_that_differ_are_marked(tmp_path: Path) -> None:
         (60.06, Fraction(30000, 1001), None, "00:01:00:00"),
         (0.5, Fraction(25), "01:00:00:00", "01:00:00:12"),
         (60.06, Fraction(30000, 1001), "00:00:00;00", "00:01:00;02"),
+        # No SMPTE timecode at 15 or 12.5 fps: whole rates still count frames, others the clock.
+        (61.4, Fraction(15), None, "00:01:01:06"),
+        (3599.96, Fraction(25, 2), None, "01:00:00.000"),
+        (0.08, Fraction(25, 2), None, "00:00:00.080"),
     ],
 )
 def test_timecodes(seconds: float, fps: Fraction, start: str | None, expected: str) -> None:
