@@ -167,6 +167,13 @@ def main() -> None:
             f"{60 * r['ok'] / r['wall']:.1f} | {video_s / r['wall']:.2f} | {speedup} | "
             f"{r['busy']:.1f} | {cores} |"
         )
+    # What each configuration could reach with no start-up and no idle tail: its workers'
+    # busy seconds spread evenly over them. Past one worker the limit is how much of the
+    # machine one worker already used, not the engine.
+    for r in rows:
+        if base and r["workers"] > 1:
+            bound = base / (r["busy"] / r["workers"])
+            print(f"\n{r['engine']}:{r['workers']} with no start-up or tail: at most {bound:.2f}x")
 
 
 if __name__ == "__main__":

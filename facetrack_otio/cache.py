@@ -4,7 +4,9 @@ The face stage is the expensive one. Its result is stored under a key made of th
 content (SHA-256), the face settings and the package version, so a re-run after an interrupt,
 a crash in a later stage, or a new export or render does not run the models again. An entry
 is an ``.npz`` of the tracks plus a JSON header with a checksum of the arrays; an entry that
-does not load or does not match its checksum is discarded and recomputed.
+does not load or does not match its checksum is discarded and recomputed. ``stamps/`` keeps
+each input's hash beside its size and modification time, so an unchanged input is not read
+again to find its entry.
 
 Location: ``$FACETRACK_CACHE_DIR``, else ``$XDG_CACHE_HOME/facetrack``, else
 ``~/.cache/facetrack``.
@@ -114,6 +116,11 @@ class AnalysisCache:
 
     def __init__(self, root: str | os.PathLike[str] | None = None) -> None:
         self.root = Path(root) if root is not None else default_root()
+
+    @property
+    def stamps(self) -> Path:
+        """Where inputs' hashes are remembered beside their stamps (:func:`stamped_hash`)."""
+        return self.root / "stamps"
 
     def _path(self, key: str) -> Path:
         return self.root / f"faces-{key}.npz"

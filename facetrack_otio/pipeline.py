@@ -20,7 +20,7 @@ from facetrack_otio import __version__
 from facetrack_otio.cache import AnalysisCache, faces_key
 from facetrack_otio.config import Settings, settings_to_dict
 from facetrack_otio.faces.analyze import FaceAnalyzer, FaceTracks
-from facetrack_otio.fsutil import content_hash
+from facetrack_otio.fsutil import stamped_hash
 from facetrack_otio.media.audio import decode_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.speakers.active import assign_speakers
@@ -169,7 +169,8 @@ class SpeakerPipeline:
         key = None
         faces = None
         if self.cache is not None:
-            key = faces_key(content_hash(info.path), settings_to_dict(s.faces))
+            content, _ = stamped_hash(info.path, self.cache.stamps)
+            key = faces_key(content, settings_to_dict(s.faces))
             faces = self.cache.load_faces(key)
         timings["cache"] = time.perf_counter() - t0
         if faces is None:

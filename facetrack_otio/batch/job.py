@@ -15,7 +15,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -23,7 +22,7 @@ from typing import Any
 
 from facetrack_otio import __version__
 from facetrack_otio.config import Settings
-from facetrack_otio.fsutil import staging_folder
+from facetrack_otio.fsutil import FileStamp, staging_folder
 from facetrack_otio.machine import cores
 
 MANIFEST = "manifest.json"
@@ -124,53 +123,6 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
-# A file changed within this long of being hashed may keep the size and modification time it
-# had then (filesystems store times coarsely: FAT to 2 s): its stamp vouches for nothing.
-_STAMP_SLACK_NS = 2_000_000_000
-
-
-@dataclass(frozen=True)
-class InputStamp:
-    """An input's size and modification time, and when its content was hashed.
-
-    A later run trusts the hash recorded beside an unchanged stamp instead of reading the whole
-    file again, as git and rsync do: resuming a batch of thousands of long recordings then costs
-    a ``stat`` per input, not a read of every byte (about 0.8 s a GB from the page cache, far
-    more from disk or a network share).
-    """
-
-    size: int
-    mtime_ns: int
-    hashed_ns: int
-
-    @classmethod
-    def of(cls, path: str | os.PathLike[str]) -> InputStamp:
-        """The stamp of ``path`` now (taken just before hashing it)."""
-        st = os.stat(path)
-        return cls(st.st_size, st.st_mtime_ns, time.time_ns())
-
-    def vouches_for(self, path: str | os.PathLike[str]) -> bool:
-        """Whether ``path`` still has this size and modification time, set well before the
-        hash was taken (a change in the same tick of the clock would not show)."""
-        try:
-            st = os.stat(path)
-        except OSError:
-            return False
-        return (
-            st.st_size == self.size
-            and st.st_mtime_ns == self.mtime_ns
-            and self.mtime_ns < self.hashed_ns - _STAMP_SLACK_NS
-        )
-
-    @classmethod
-    def from_dict(cls, d: Any) -> InputStamp | None:
-        """The stamp a manifest recorded, or None when it has none (or a damaged one)."""
-        try:
-            return cls(int(d["size"]), int(d["mtime_ns"]), int(d["hashed_ns"]))
-        except (TypeError, KeyError, ValueError):
-            return None
-
-
 def completed(folder: Path, path: Path, fingerprint: str) -> dict[str, Any] | None:
     """The manifest when ``folder`` holds complete outputs of input ``path`` and these settings.
 
@@ -207,7 +159,7 @@ def completed(folder: Path, path: Path, fingerprint: str) -> dict[str, Any] | No
         except OSError:
             return None
     # Last, as the dearest check: the input's content.
-    stamp = InputStamp.from_dict(manifest.get("stamp"))
+    stamp = FileStamp.from_dict(manifest.get("stamp"))
     unchanged = stamp is not None and stamp.vouches_for(path)
     if not unchanged and manifest.get("content") != content_hash(path):
         return None
@@ -217,7 +169,7 @@ def completed(folder: Path, path: Path, fingerprint: str) -> dict[str, Any] | No
 def _write_manifest(
     folder: Path,
     content: str,
-    stamp: InputStamp,
+    stamp: FileStamp,
     fingerprint: str,
     files: list[Path],
     result: InputResult,
@@ -288,7 +240,7 @@ class Worker:
 
     def _process(self, path: Path, folder: Path, result: InputResult, t0: float) -> None:
         from facetrack_otio.exports import export_timeline, left_out_note
-        from facetrack_otio.fsutil import content_hash
+        from facetrack_otio.fsutil import stamped_hash
         from facetrack_otio.media.probe import probe
         from facetrack_otio.render.clips import render_turns
         from facetrack_otio.report import write_report
@@ -298,8 +250,8 @@ class Worker:
         config = self.config
         info = probe(path)  # a file that is not a video fails here, before anything is written
         result.duration = round(float(info.duration or 0.0), 3)
-        stamp = InputStamp.of(path)
-        content = content_hash(path)
+        cache = self.pipeline.cache
+        content, stamp = stamped_hash(path, cache.stamps if cache is not None else None)
         # An earlier manifest no longer describes what this run will leave: drop it first.
         (folder / MANIFEST).unlink(missing_ok=True)
         failures: list[str] = []
