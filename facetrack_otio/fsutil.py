@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import json
 import os
@@ -12,7 +11,7 @@ import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -132,7 +131,7 @@ def stamped_hash(
     content = content_hash(resolved)
     if entry is not None:
         with contextlib.suppress(OSError):
-            record = {"path": resolved, **dataclasses.asdict(stamp), "content": content}
+            record = {"path": resolved, **asdict(stamp), "content": content}
             atomic_write_text(entry, json.dumps(record))
     return content, stamp
 
