@@ -22,7 +22,7 @@ from typing import Any
 
 from facetrack_otio import __version__
 from facetrack_otio.config import Settings
-from facetrack_otio.fsutil import FileStamp, staging_folder
+from facetrack_otio.fsutil import FileStamp, content_hash, staging_folder
 from facetrack_otio.machine import cores
 
 MANIFEST = "manifest.json"
@@ -140,8 +140,6 @@ def completed(folder: Path, path: Path, fingerprint: str) -> dict[str, Any] | No
     OSError
         The input cannot be read.
     """
-    from facetrack_otio.fsutil import content_hash
-
     manifest = read_manifest(folder)
     if (
         manifest is None
