@@ -15,7 +15,8 @@ import pytest
 from facetrack_otio.batch import run_batch
 from facetrack_otio.batch.inputs import expand_inputs, output_names
 from facetrack_otio.batch.job import MANIFEST
-from facetrack_otio.cli import _batch_config, build_parser
+from facetrack_otio.cli import build_parser
+from facetrack_otio.cli.batch import batch_config
 from facetrack_otio.errors import InputError
 from tests.cli import facetrack
 
@@ -193,7 +194,7 @@ def test_ray_engine_writes_the_same_timelines(
     args = build_parser().parse_args(
         ["batch", str(inputs), "-o", str(outdir), "--no-render", "--engine", "ray"]
     )
-    config = _batch_config(args)
+    config = batch_config(args)
     # A cache of its own, so the Ray workers really analyse rather than reuse the local run.
     config = dataclasses.replace(config, cache_dir=str(tmp_path / "cache"))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)

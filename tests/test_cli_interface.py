@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from facetrack_otio.cli import _settings_from_args, build_parser, main
+from facetrack_otio.cli import build_parser, main
+from facetrack_otio.cli.common import settings_from_args
 from facetrack_otio.config import Settings
 from facetrack_otio.errors import InputError
 from tests.report.demo import DemoRun, demo_run, facetrack
@@ -60,12 +61,12 @@ def test_flags_override_the_file(tmp_path: Path) -> None:
     args = build_parser().parse_args(
         ["--config", str(cfg), "run", "talk.mp4", "-o", "out", "--crf", "18", "--max-side", "480"]
     )
-    s = _settings_from_args(args)
+    s = settings_from_args(args)
     assert (s.faces.max_fps, s.faces.device, s.faces.max_side) == (8.0, "cpu", 480)
     assert (s.render.crf, s.render.preset) == (18, "fast")
     # Without flags, the file's values stand.
     args = build_parser().parse_args(["run", "talk.mp4", "-o", "out", "--config", str(cfg)])
-    s = _settings_from_args(args)
+    s = settings_from_args(args)
     assert (s.render.crf, s.faces.max_side) == (23, 640)
 
 
@@ -102,7 +103,7 @@ def test_bad_settings_file_from_the_shell(tmp_path: Path) -> None:
 def test_missing_settings_file(tmp_path: Path) -> None:
     args = build_parser().parse_args(["--config", str(tmp_path / "nope.toml"), "run", "-o", "x"])
     with pytest.raises(InputError, match="no such settings file"):
-        _settings_from_args(args)
+        settings_from_args(args)
 
 
 def test_run_with_a_video_needs_an_output_folder(
@@ -128,5 +129,43 @@ def test_shown_settings_read_back_as_the_same_settings(
     shown = _write(tmp_path / "shown.toml", capsys.readouterr().out)
     args = build_parser().parse_args(["--config", str(cfg), "run", "-o", "x"])
     again = build_parser().parse_args(["--config", str(shown), "run", "-o", "x"])
-    assert _settings_from_args(again) == _settings_from_args(args)
-    assert _settings_from_args(args).faces.thresholds == (0.5, 0.6, 0.7)
+    assert settings_from_args(again) == settings_from_args(args)
+    assert settings_from_args(args).faces.thresholds == (0.5, 0.6, 0.7)
+
+
+COMMAND_WORDS = {
+    "run": ["talk.mp4", "-o", "out"],
+    "batch": ["talk.mp4", "-o", "out"],
+    "export": ["t.otio"],
+    "name": ["t.otio", "1=A"],
+    "render": ["t.otio", "-o", "out"],
+    "report": ["out"],
+    "config": [],
+    "eval": ["h.rttm", "r.rttm"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(COMMAND_WORDS))
+def test_global_options_go_before_or_after_the_command(tmp_path: Path, command: str) -> None:
+    cfg = _write(tmp_path / "f.toml", "[faces]\nmax_fps = 8\n")
+    words = COMMAND_WORDS[command]
+    for argv in (
+        ["-q", "-v", "--config", str(cfg), command, *words],
+        [command, *words, "-q", "-v", "--config", str(cfg)],
+        [command, "--quiet", *words, "--verbose"],
+        ["-q", command, *words, "--config", str(cfg)],
+    ):
+        args = build_parser().parse_args(argv)
+        assert args.command == command and args.quiet, argv
+        assert args.verbose == ("-v" in argv or "--verbose" in argv), argv
+        assert getattr(args, "config", None) == (str(cfg) if str(cfg) in argv else None), argv
+    # Without them: off.
+    args = build_parser().parse_args([command, *words])
+    assert not args.quiet and not args.verbose and getattr(args, "config", None) is None
+
+
+def test_quiet_after_the_command_from_the_shell(tmp_path: Path) -> None:
+    cfg = _write(tmp_path / "f.toml", "[faces]\nmax_fps = 8\n")
+    proc = facetrack("config", "--show", "-q", "--config", str(cfg))
+    assert proc.returncode == 0, proc.stderr
+    assert "max_fps = 8.0" in proc.stdout

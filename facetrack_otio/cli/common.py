@@ -1,0 +1,237 @@
+"""What every command of the ``facetrack`` command line shares: the parser class, option
+groups, settings from the ``--config`` file and flags, progress bars, staged exports."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from facetrack_otio.errors import InputError
+from facetrack_otio.fsutil import staging_folder
+
+log = logging.getLogger("facetrack")
+
+# The same names as facetrack_otio.faces.tracker.TRACKERS (kept here so --help stays fast).
+TRACKER_CHOICES = ("template", "mosse", "kcf", "csrt", "none")
+
+EPILOG = (
+    "global options (-q, -v, --config FILE) go before or after the command; "
+    "exit codes: 0 ok, 1 internal error, 2 bad input, 130 interrupted"
+)
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with usage errors as one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        command = self.prog.removeprefix("facetrack").strip()
+        hint = ""
+        if "unrecognized arguments: -" in message:
+            hint = " (a file name starting with a dash: write ./-name or put it after --)"
+        raise InputError(f"{command + ': ' if command else ''}{message}{hint}")
+
+
+def add_command(sub: Any, name: str, **kwargs: Any) -> argparse.ArgumentParser:
+    """A command's parser, which also takes the global options after the command name."""
+    parser = sub.add_parser(name, epilog=EPILOG, **kwargs)
+    add_global_options(parser, default=argparse.SUPPRESS)
+    return parser
+
+
+def add_global_options(p: argparse.ArgumentParser, default: Any) -> None:
+    """-v, -q and --config. Before the command they default to off; after it, SUPPRESS keeps
+    the command's parser from resetting a value given before the command."""
+    g = p.add_argument_group("global options (before or after the command)")
+    g.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        default=False if default is None else default,
+        help="more detail on stderr",
+    )
+    g.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if default is None else default,
+        help="no progress bars",
+    )
+    g.add_argument(
+        "--config",
+        metavar="FILE",
+        default=default,
+        help="settings file (TOML: [faces], [vad], [speakers], [voice], [render]); "
+        "flags override it; `facetrack config --show` prints every setting",
+    )
+
+
+def add_analysis_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("analysis")
+    g.add_argument(
+        "--device", default=None, help="auto (CUDA, then MPS, then CPU; the default), cpu, cuda..."
+    )
+    g.add_argument(
+        "--embedder-weights",
+        metavar="PATH",
+        help="InceptionResnetV1 VGGFace2 weights (.pt); default: $FACETRACK_EMBEDDER_WEIGHTS or "
+        "the torch hub cache, else the built-in LBP face descriptor",
+    )
+    g.add_argument("--names", nargs="+", default=[], metavar="N=NAME", help="e.g. 1=Alice 2=Bob")
+    g.add_argument(
+        "--audio-stream", type=int, default=None, metavar="N", help="audio stream index (0)"
+    )
+    g.add_argument(
+        "--tracker",
+        choices=TRACKER_CHOICES,
+        default=None,
+        help="tracker between detections (default: template, sub-pixel template matching; "
+        "mosse, kcf and csrt are OpenCV's)",
+    )
+    g.add_argument(
+        "--max-fps", type=float, default=None, help="analysis frame rate cap (default 12.5)"
+    )
+    g.add_argument(
+        "--max-side", type=int, default=None, help="analysis size: longest side (default 640)"
+    )
+
+
+def add_render_options(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("rendering")
+    g.add_argument("--crf", type=int, default=None, help="x264 CRF (default 20)")
+    g.add_argument("--preset", default=None, help="x264 preset (default veryfast)")
+    g.add_argument("--pad", type=float, default=None, help="seconds of handles around turns")
+    g.add_argument("--jobs", type=int, default=None, help="parallel encodes (default: cores)")
+    g.add_argument(
+        "--per",
+        choices=("turn", "speaker"),
+        default=None,
+        help="one clip per turn (default), or one file per speaker with their turns joined",
+    )
+    g.add_argument(
+        "--aspect",
+        choices=("source", "16:9", "9:16", "1:1", "4:5"),
+        default=None,
+        help="crop to this shape, following the speaker's face (default: source, no crop)",
+    )
+    g.add_argument(
+        "--segment",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="split longer turns (or speaker files) into parts of at most SECONDS",
+    )
+    g.add_argument(
+        "--annotate",
+        action="store_true",
+        default=None,
+        help="also write NAME.review.mp4: the whole video with face boxes and who speaks",
+    )
+    g.add_argument(
+        "--encoder",
+        choices=("auto", "libx264", "h264_nvenc"),
+        default=None,
+        help="video encoder (default auto: NVENC when an NVIDIA GPU works with ffmpeg)",
+    )
+
+
+def file_settings(args: argparse.Namespace) -> Any:
+    """Defaults with the --config file applied (the defaults alone without one)."""
+    from facetrack_otio.config import Settings
+    from facetrack_otio.report.settings_toml import apply_settings, read_settings_file
+
+    path = getattr(args, "config", None)
+    if not path:
+        return Settings()
+    return apply_settings(Settings(), read_settings_file(path), where=str(path))
+
+
+def render_settings(args: argparse.Namespace) -> Any:
+    """The render settings of the --config file, with the rendering flags given applied."""
+    keys = ("crf", "preset", "pad", "jobs", "per", "aspect", "segment", "annotate", "encoder")
+    values = {k: getattr(args, k, None) for k in keys}
+    try:
+        return dataclasses.replace(
+            file_settings(args).render, **{k: v for k, v in values.items() if v is not None}
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def settings_from_args(args: argparse.Namespace) -> Any:
+    """Every setting: the defaults, then the --config file, then the flags given."""
+    from facetrack_otio.config import updated
+
+    base = file_settings(args)
+    faces: dict[str, Any] = {}
+    for key in ("device", "embedder_weights", "tracker", "max_fps", "max_side"):
+        if getattr(args, key) is not None:
+            faces[key] = getattr(args, key)
+    stream = args.audio_stream if args.audio_stream is not None else base.audio_stream
+    # Clips carry the audio stream the analysis listens to.
+    try:
+        settings = updated(
+            base,
+            {
+                "faces": faces,
+                "audio_stream": stream,
+                "render": {**_fields(render_settings(args)), "audio_stream": stream},
+            },
+        )
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    if settings.audio_stream < 0:
+        raise InputError("--audio-stream must be 0 or more")
+    return settings
+
+
+def _fields(obj: Any) -> dict[str, Any]:
+    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+
+
+class Progress:
+    """tqdm bars driven by the pipeline's hook (quiet: nothing)."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.quiet = quiet
+        self.bar: Any = None
+
+    def __call__(self, step: str, artifact: Any = None, **kw: Any) -> None:
+        if self.quiet:
+            return
+        if step == "faces" and "total" in kw:
+            from tqdm import tqdm
+
+            if self.bar is None:
+                self.bar = tqdm(total=kw["total"], desc="faces", unit="frame", leave=False)
+            self.bar.total = max(self.bar.total, kw["total"])
+            self.bar.update(kw["completed"] - self.bar.n)
+            if artifact is not None:
+                self.bar.close()
+                self.bar = None
+        elif artifact is not None:
+            log.debug("%s done", step)
+
+
+def export_staged(
+    timeline: Any, outdir: Path, stem: str, formats: Sequence[str], named: bool
+) -> list[Path]:
+    """Export through a staging folder: either every file lands in ``outdir``, or none does.
+
+    ``named``: the user named the formats, so each must be written; otherwise those that
+    cannot hold the timeline are left out, with a warning.
+    """
+    from facetrack_otio.exports import export_timeline, left_out_note
+
+    note = None if named else left_out_note(timeline)
+    if note:
+        log.warning("warning: %s", note)
+    with staging_folder(outdir) as stage:
+        try:
+            written = export_timeline(timeline, stage, stem, formats, skip_unsupported=not named)
+        except OSError as exc:
+            raise InputError(f"{outdir}: cannot write ({exc.strerror or exc})") from None
+        return [outdir / p.relative_to(stage) for p in written]

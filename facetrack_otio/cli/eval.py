@@ -1,0 +1,63 @@
+"""``facetrack eval``: score a hypothesis RTTM against a reference RTTM."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+from facetrack_otio.cli.common import add_command
+from facetrack_otio.errors import InputError
+
+
+def add_parser(sub: Any) -> None:
+    ev = add_command(
+        sub,
+        "eval",
+        help="score a hypothesis RTTM against a reference RTTM",
+        description="Diarization error rate (collar, overlap scored, optimal speaker mapping) "
+        "and speech/non-speech F1.",
+    )
+    ev.add_argument("hypothesis", help="RTTM to score")
+    ev.add_argument("reference", help="ground-truth RTTM")
+    ev.add_argument("--collar", type=float, default=0.25, help="seconds (default 0.25)")
+    ev.add_argument("--json", action="store_true", help="print JSON")
+
+
+def _segments(path: str) -> list[tuple[str, float, float]]:
+    from facetrack_otio.exports.rttm import read_rttm
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: no such file")
+    try:
+        return [s for segs in read_rttm(p).values() for s in segs]
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise InputError(f"{p}: not an RTTM file ({exc})") from None
+
+
+def main(args: argparse.Namespace) -> int:
+    from facetrack_otio.eval.der import diarization_error_rate
+    from facetrack_otio.eval.speech import speech_scores
+
+    hyp, ref = _segments(args.hypothesis), _segments(args.reference)
+    der = diarization_error_rate(ref, hyp, collar=args.collar)
+    sp = speech_scores([(s, e) for _, s, e in ref], [(s, e) for _, s, e in hyp])
+    result = {
+        "der": round(der.der, 4),
+        "missed": round(der.missed, 3),
+        "false_alarm": round(der.false_alarm, 3),
+        "confusion": round(der.confusion, 3),
+        "scored": round(der.total, 3),
+        "mapping": der.mapping,
+        "speech_f1": round(sp.f1, 4),
+    }
+    if args.json:
+        print(json.dumps(result, indent=2))
+    else:
+        print(
+            f"DER {der.der:.3f} (missed {der.missed:.2f}s, false alarm {der.false_alarm:.2f}s, "
+            f"confusion {der.confusion:.2f}s of {der.total:.2f}s); speech F1 {sp.f1:.3f}"
+        )
+    return 0
