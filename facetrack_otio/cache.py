@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from facetrack_otio import __version__
-from facetrack_otio.faces.analyze import FaceTrack, FaceTracks
+from facetrack_otio.faces.tracks import FaceTrack, FaceTracks
 from facetrack_otio.fsutil import atomic_write_bytes
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,8 @@ import opentimelineio as otio
 from facetrack_otio import __version__
 from facetrack_otio.cache import AnalysisCache, faces_key
 from facetrack_otio.config import Settings, settings_to_dict
-from facetrack_otio.faces.analyze import FaceAnalyzer, FaceTracks
+from facetrack_otio.faces.analyze import FaceAnalyzer
+from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.fsutil import stamped_hash
 from facetrack_otio.media.audio import decode_audio
 from facetrack_otio.media.probe import MediaInfo, probe

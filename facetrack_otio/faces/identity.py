@@ -14,7 +14,7 @@ import numpy as np
 
 if TYPE_CHECKING:
     from facetrack_otio.config import FaceSettings
-    from facetrack_otio.faces.analyze import FaceTracks
+    from facetrack_otio.faces.tracks import FaceTracks
 
 # Cosine similarity needed to join tracklets, per embedder, when the settings leave it at 0.
 # Measured on the bundled clips: LBP tracklet means of one person >= 0.95, of two people

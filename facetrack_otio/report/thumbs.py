@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from facetrack_otio.faces.analyze import FaceTracks
+from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.fsutil import atomic_path
 from facetrack_otio.media.probe import MediaInfo, _require
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from facetrack_otio.config import SpeakerSettings
-from facetrack_otio.faces.analyze import FaceTracks
+from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
 from facetrack_otio.speech.segments import SpeechSegment
 

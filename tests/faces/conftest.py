@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from facetrack_otio.config import FaceSettings
-from facetrack_otio.faces.analyze import FaceAnalyzer, FaceTracks
+from facetrack_otio.faces.analyze import FaceAnalyzer
+from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.media.probe import MediaInfo, probe
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"

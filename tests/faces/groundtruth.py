@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
-from facetrack_otio.faces.analyze import FaceTracks
 from facetrack_otio.faces.detections import box_iou
+from facetrack_otio.faces.tracks import FaceTracks
 
 MIN_IOU = 0.3
 MIN_VISIBLE = 0.6

@@ -7,7 +7,7 @@ from fractions import Fraction
 import numpy as np
 
 from facetrack_otio.config import SpeakerSettings
-from facetrack_otio.faces.analyze import FaceTrack, FaceTracks
+from facetrack_otio.faces.tracks import FaceTrack, FaceTracks
 from facetrack_otio.speakers.active import assign_speakers
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID
 from facetrack_otio.speech.segments import SpeechSegment
