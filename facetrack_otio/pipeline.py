@@ -25,7 +25,7 @@ from facetrack_otio.fsutil import stamped_hash
 from facetrack_otio.media.audio import decode_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.speakers.active import assign_speakers
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn, default_name
+from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn, summarise_person
 from facetrack_otio.speakers.voice import attribute_by_voice
 from facetrack_otio.speech.segments import SpeechSegment
 from facetrack_otio.speech.vad import detect_speech
@@ -166,24 +166,8 @@ class SpeakerPipeline:
         timings["probe"] = time.perf_counter() - t0
         emit("probe", info)
 
-        t0 = time.perf_counter()
-        key = None
-        faces = None
-        if self.cache is not None:
-            content, _ = stamped_hash(info.path, self.cache.stamps)
-            key = faces_key(content, settings_to_dict(s.faces))
-            faces = self.cache.load_faces(key)
-        timings["cache"] = time.perf_counter() - t0
-        if faces is None:
-            t0 = time.perf_counter()
-            analyzer = self.face_analyzer
-            timings["models"] = time.perf_counter() - t0
-            faces = self._analyze_faces(analyzer, info, emit)
-            timings["faces"] = time.perf_counter() - t0 - timings["models"]
-            if self.cache is not None and key is not None:
-                self.cache.save_faces(key, faces)
-        else:
-            timings["faces"] = 0.0
+        faces, face_timings = self.face_tracks(info, emit)
+        timings.update(face_timings)
         emit("faces", faces, completed=faces.n_frames, total=faces.n_frames)
         covered = faces.n_frames / float(faces.fps)
         if info.duration - covered > max(1.0, 2 / float(faces.fps)):
@@ -214,6 +198,49 @@ class SpeakerPipeline:
         analysis = Analysis(info, people, turns, speech, faces, s, timings, warnings)
         return analysis
 
+    def face_tracks(
+        self, info: MediaInfo, hook: Hook | None = None
+    ) -> tuple[FaceTracks, dict[str, float]]:
+        """The face stage of one video: from the cache when it holds it, else the models.
+
+        Parameters
+        ----------
+        info : MediaInfo
+            The probed video.
+        hook : callable, optional
+            ``hook("faces", None, completed=..., total=...)`` while the models run.
+
+        Returns
+        -------
+        (FaceTracks, dict of str to float)
+            The faces, and seconds spent on ``cache``, ``models`` and ``faces``.
+        """
+
+        def emit(step: str, artifact: Any = None, **kw: Any) -> None:
+            if hook is not None:
+                hook(step, artifact, **kw)
+
+        timings: dict[str, float] = {}
+        t0 = time.perf_counter()
+        key = None
+        faces = None
+        if self.cache is not None:
+            content, _ = stamped_hash(info.path, self.cache.stamps)
+            key = faces_key(content, settings_to_dict(self.settings.faces))
+            faces = self.cache.load_faces(key)
+        timings["cache"] = time.perf_counter() - t0
+        if faces is None:
+            t0 = time.perf_counter()
+            analyzer = self.face_analyzer
+            timings["models"] = time.perf_counter() - t0
+            faces = self._analyze_faces(analyzer, info, emit)
+            timings["faces"] = time.perf_counter() - t0 - timings["models"]
+            if self.cache is not None and key is not None:
+                self.cache.save_faces(key, faces)
+        else:
+            timings["faces"] = 0.0
+        return faces, timings
+
     def _analyze_faces(self, analyzer: FaceAnalyzer, info: MediaInfo, emit: Hook) -> FaceTracks:
         total = max(1, int(info.duration * min(float(info.fps), self.settings.faces.max_fps)))
         done = [0]
@@ -230,14 +257,6 @@ class SpeakerPipeline:
         if any(t.speaker == OFF_SCREEN_ID for t in turns):
             ids.append(OFF_SCREEN_ID)
         for pid in ids:
-            speaking = sum(t.duration for t in turns if t.speaker == pid)
             screen = faces.screen_time(pid) if pid != OFF_SCREEN_ID else 0.0
-            people.append(
-                Person(
-                    id=pid,
-                    name=self.names.get(pid, default_name(pid)),
-                    screen_time=round(screen, 3),
-                    speaking_time=round(speaking, 3),
-                )
-            )
+            people.append(summarise_person(pid, self.names, screen, turns))
         return people

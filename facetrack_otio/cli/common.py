@@ -64,7 +64,7 @@ def add_global_options(p: argparse.ArgumentParser, default: Any) -> None:
         "--config",
         metavar="FILE",
         default=default,
-        help="settings file (TOML: [faces], [vad], [speakers], [voice], [render]); "
+        help="settings file (TOML: [faces], [vad], [speakers], [voice], [render], [multicam]); "
         "flags override it; `facetrack config --show` prints every setting",
     )
 

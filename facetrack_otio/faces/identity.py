@@ -28,17 +28,26 @@ def _overlaps(spans: np.ndarray) -> np.ndarray:
     return (first[:, None] <= last[None, :]) & (first[None, :] <= last[:, None])
 
 
-def cluster_tracklets(embeddings: np.ndarray, spans: np.ndarray, threshold: float) -> np.ndarray:
+def cluster_tracklets(
+    embeddings: np.ndarray,
+    spans: np.ndarray | None,
+    threshold: float,
+    conflicts: np.ndarray | None = None,
+) -> np.ndarray:
     """Average-linkage clustering with cannot-link constraints.
 
     Parameters
     ----------
     embeddings : np.ndarray
         (N, D) L2-normalised mean embedding per tracklet.
-    spans : np.ndarray
-        (N, 2) first and last analysis frame of each tracklet.
+    spans : np.ndarray or None
+        (N, 2) first and last analysis frame of each tracklet: tracklets whose spans meet
+        cannot join.
     threshold : float
         Clusters join while their average similarity is at least this.
+    conflicts : np.ndarray, optional
+        (N, N) bool: more pairs that cannot join (faces of one camera seen at the same time,
+        when the items come from several cameras).
 
     Returns
     -------
@@ -49,7 +58,9 @@ def cluster_tracklets(embeddings: np.ndarray, spans: np.ndarray, threshold: floa
     if n == 0:
         return np.zeros(0, dtype=np.int64)
     sim = embeddings @ embeddings.T
-    conflict = _overlaps(spans)
+    conflict = _overlaps(spans) if spans is not None else np.zeros((n, n), dtype=bool)
+    if conflicts is not None:
+        conflict = conflict | conflicts
     np.fill_diagonal(conflict, False)
     clusters: list[list[int]] = [[i] for i in range(n)]
     while len(clusters) > 1:

@@ -125,7 +125,37 @@ def assign_speakers(
         Sorted by start.
     """
     visible, activity = mouth_activity(tracks)
-    fps = float(tracks.fps)
+    return assign_from_activity(visible, activity, float(tracks.fps), speech, settings, duration)
+
+
+def assign_from_activity(
+    visible: np.ndarray,
+    activity: np.ndarray,
+    fps: float,
+    speech: Sequence[SpeechSegment],
+    settings: SpeakerSettings = SpeakerSettings(),
+    duration: float | None = None,
+) -> list[SpeakerTurn]:
+    """Speaker turns from per-frame visibility and mouth activity (see :func:`mouth_activity`).
+
+    :func:`assign_speakers` for arrays made another way: the multicam stage joins the faces of
+    several angles on one clock before deciding.
+
+    Parameters
+    ----------
+    visible, activity : numpy.ndarray
+        (n_frames, P+1) visibility and relative mouth activity, column p for person p.
+    fps : float
+        Frames per second of the arrays (frame 0 at time 0 of ``speech``).
+    speech, settings, duration
+        As :func:`assign_speakers`.
+
+    Returns
+    -------
+    list of SpeakerTurn
+        Sorted by start.
+    """
+    n_frames = len(visible)
     turns: list[SpeakerTurn] = []
     overlaps: list[_Window] = []
     for seg in speech:
@@ -135,14 +165,14 @@ def assign_speakers(
         for a, b in itertools.pairwise(edges):
             f0 = int(np.floor(a * fps))
             f1 = max(f0 + 1, int(np.ceil(b * fps)))
-            f0, f1 = min(f0, tracks.n_frames), min(f1, tracks.n_frames)
+            f0, f1 = min(f0, n_frames), min(f1, n_frames)
             speaker, conf, cue, other = _decide(visible, activity, f0, f1, settings)
             windows.append(_Window(float(a), float(b), speaker, conf, cue))
             if other is not None:
                 overlaps.append(_Window(float(a), float(b), other, 0.6, "mouth-motion"))
         turns.extend(_windows_to_turns(_absorb_short(windows, settings.min_turn)))
     turns.extend(_windows_to_turns(overlaps))
-    turns = _merge(turns, settings.merge_gap)
+    turns = merge_turns(turns, settings.merge_gap)
     if duration is not None:
         turns = [
             SpeakerTurn(t.speaker, t.start, min(t.end, duration), t.confidence, t.cue)
@@ -196,7 +226,7 @@ def _windows_to_turns(windows: list[_Window]) -> list[SpeakerTurn]:
     return turns
 
 
-def _merge(turns: list[SpeakerTurn], gap: float) -> list[SpeakerTurn]:
+def merge_turns(turns: list[SpeakerTurn], gap: float) -> list[SpeakerTurn]:
     """Join each speaker's turns that overlap or are separated by less than ``gap`` seconds."""
     out: list[SpeakerTurn] = []
     for speaker in sorted({t.speaker for t in turns}):

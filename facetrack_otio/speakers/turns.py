@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -48,6 +49,23 @@ class Person:
 
 def default_name(person_id: int) -> str:
     return "Off-screen" if person_id == OFF_SCREEN_ID else f"Speaker {person_id}"
+
+
+def summarise_person(
+    person_id: int,
+    names: Mapping[int, str],
+    screen_time: float,
+    turns: Sequence[SpeakerTurn],
+) -> Person:
+    """A :class:`Person` with their name (given, or the default) and the seconds they are on
+    screen and speak in ``turns``."""
+    speaking = sum(t.duration for t in turns if t.speaker == person_id)
+    return Person(
+        id=person_id,
+        name=names.get(person_id, default_name(person_id)),
+        screen_time=round(screen_time, 3),
+        speaking_time=round(speaking, 3),
+    )
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,440 @@
+"""The whole multicam analysis: synced files in, people, turns and a program cut out.
+
+1. **Faces** of every angle, through the same face stage (and analysis cache) as
+   ``facetrack run``, with the models built once; then one set of people over all angles
+   (:mod:`facetrack_otio.multicam.people`).
+2. **Who speaks.** With microphones: each one's wearer's speech, crosstalk rejected, each
+   microphone tied to the face that speaks when it does (:mod:`facetrack_otio.multicam.mics`);
+   speech the room hears that no microphone claims goes to the people without one, by their
+   mouths. Without microphones: the room's speech (the wide's scratch audio) given to whoever's
+   mouth moves in the angle that shows them best, then voices, as ``run`` does.
+3. **The program cut** (:mod:`facetrack_otio.multicam.program`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from facetrack_otio import __version__
+from facetrack_otio.cache import AnalysisCache
+from facetrack_otio.config import Settings
+from facetrack_otio.faces.tracks import FaceTracks
+from facetrack_otio.media.audio import PcmFile
+from facetrack_otio.multicam import mics as mic_stage
+from facetrack_otio.multicam.people import ShootFaces, shoot_faces
+from facetrack_otio.multicam.program import WIDE, AngleView, ProgramSegment, cut_program
+from facetrack_otio.multicam.shoot import ANGLE, MIC, ShootFile, program_rate, shoot_span
+from facetrack_otio.multicam.sync import SYNC_RATE
+from facetrack_otio.pipeline import SpeakerPipeline
+from facetrack_otio.speakers.active import assign_from_activity, merge_turns
+from facetrack_otio.speakers.turns import Person, SpeakerTurn, summarise_person
+from facetrack_otio.speakers.voice import attribute_by_voice
+from facetrack_otio.speech.segments import SpeechSegment
+
+Hook = Callable[..., None]
+
+
+@dataclass
+class MulticamAnalysis:
+    """What ``facetrack multicam`` found: the exports, render and report need only this.
+
+    Attributes
+    ----------
+    name : str
+        The shoot's name (the output files' stem).
+    files : list of ShootFile
+        Every file, placed on the shoot clock (angles and microphones, in the order given).
+    people : list of Person
+        Everyone, numbered by first appearance on the shoot clock.
+    turns : list of SpeakerTurn
+        Who speaks when, on the shoot clock.
+    speech : list of SpeechSegment
+        Where the room hears speech, on the shoot clock.
+    program : list of ProgramSegment
+        The cut; ``angle`` indexes :attr:`angles`.
+    views : list of AngleView
+        What each angle shows (``index`` as in :attr:`angles`).
+    wearers : dict of str to int or None
+        Microphone label -> the person wearing it (someone no camera shows gets a person of
+        their own, with no screen time).
+    room : str or None
+        Label of the angle whose scratch audio stood for the room.
+    fps : Fraction
+        The program's frame rate.
+    settings : Settings
+    faces : list of FaceTracks
+        Each angle's face stage (in :attr:`angles` order).
+    local : dict of (int, int) to int
+        (angle position, the angle's own person id) -> person id.
+    timings : dict of str to float
+    warnings : list of str
+    embedder : str
+        What described the faces.
+    """
+
+    name: str
+    files: list[ShootFile]
+    people: list[Person]
+    turns: list[SpeakerTurn]
+    speech: list[SpeechSegment]
+    program: list[ProgramSegment]
+    views: list[AngleView]
+    wearers: dict[str, int | None]
+    room: str | None
+    fps: Fraction
+    settings: Settings
+    faces: list[FaceTracks] = field(default_factory=list)
+    local: dict[tuple[int, int], int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    embedder: str = ""
+
+    @property
+    def angles(self) -> list[ShootFile]:
+        return [f for f in self.files if f.kind == ANGLE]
+
+    @property
+    def mics(self) -> list[ShootFile]:
+        return [f for f in self.files if f.kind == MIC]
+
+    @property
+    def span(self) -> tuple[float, float]:
+        """The program's extent on the shoot clock."""
+        if self.program:
+            return self.program[0].start, self.program[-1].end
+        return shoot_span(self.files)
+
+    def person(self, pid: int | None) -> Person | None:
+        return next((p for p in self.people if p.id == pid), None)
+
+    def serialize(self) -> dict[str, Any]:
+        """The ``--json`` summary: files, people, turns and the program, on the shoot clock."""
+        angles = self.angles
+        return {
+            "name": self.name,
+            "fps": f"{self.fps.numerator}/{self.fps.denominator}",
+            "files": [
+                {**f.to_dict(), **({"wearer": self.wearers.get(f.label)} if f.kind == MIC else {})}
+                for f in self.files
+            ],
+            "angles": [
+                {
+                    "label": v.name,
+                    "path": angles[v.index].path,
+                    "kind": v.kind,
+                    "subject": v.subject,
+                    "shows": sorted(v.shows),
+                }
+                for v in self.views
+            ],
+            "people": [p.to_dict() for p in self.people],
+            "turns": [t.to_dict() for t in self.turns],
+            "program": [
+                {**seg.to_dict(), "path": angles[seg.angle].path, "label": angles[seg.angle].label}
+                for seg in self.program
+            ],
+            "room": self.room,
+            "embedder": self.embedder,
+            "timings": {k: round(v, 3) for k, v in self.timings.items()},
+            "warnings": list(self.warnings),
+            "version": __version__,
+        }
+
+
+def _room(angles: Sequence[ShootFile], views: Sequence[AngleView], pcms: Sequence[Any]) -> int:
+    """The angle whose audio stands for the room: the wide's, else the clearest (-1: none)."""
+    with_audio = [i for i, p in enumerate(pcms) if p is not None and len(p) > 0]
+    if not with_audio:
+        return -1
+    wide = [i for i in with_audio if views[i].kind == WIDE]
+    if wide:
+        return wide[0]
+
+    def clarity(i: int) -> float:
+        level = mic_stage.channel(pcms[i], 0.0, 0.0, max(1, round(len(pcms[i]) / 320)), _VAD)
+        finite = level.level[np.isfinite(level.level)]
+        return float(np.percentile(finite, 95) - np.percentile(finite, 10)) if finite.size else 0
+
+    return max(with_audio, key=clarity)
+
+
+_VAD = Settings().vad
+
+
+def _shift(turns: Sequence[SpeakerTurn], by: float, floor: float = 0.0) -> list[SpeakerTurn]:
+    """Turns moved by ``by`` seconds, cut to start at ``floor`` or later."""
+    out = []
+    for t in turns:
+        a, b = max(floor, t.start + by), t.end + by
+        if b > a:
+            out.append(SpeakerTurn(t.speaker, a, b, t.confidence, t.cue, t.extra))
+    return out
+
+
+def _minus(
+    spans: Sequence[tuple[float, float]], holes: Sequence[tuple[float, float]]
+) -> list[tuple[float, float]]:
+    """``spans`` with ``holes`` cut out."""
+    out: list[tuple[float, float]] = []
+    for a, b in spans:
+        pieces = [(a, b)]
+        for h0, h1 in holes:
+            nxt: list[tuple[float, float]] = []
+            for x, y in pieces:
+                if h1 <= x or h0 >= y:
+                    nxt.append((x, y))
+                    continue
+                if h0 > x:
+                    nxt.append((x, h0))
+                if h1 < y:
+                    nxt.append((h1, y))
+            pieces = nxt
+        out.extend(pieces)
+    return out
+
+
+class MulticamPipeline:
+    """The multicam analysis, with one set of models for every angle.
+
+    Parameters
+    ----------
+    settings : Settings
+        Every setting; ``settings.multicam`` holds the sync, microphone and editing rules.
+    names : mapping of int to str, optional
+        Display names by person id ("Speaker N" otherwise).
+    cache : AnalysisCache, optional
+        The face stage's cache (shared with ``facetrack run``).
+    """
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        names: Mapping[int, str] | None = None,
+        cache: AnalysisCache | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.names = dict(names or {})
+        self.faces_stage = SpeakerPipeline(self.settings, cache=cache)
+
+    def __call__(
+        self,
+        name: str,
+        files: Sequence[ShootFile],
+        pcms: Sequence[PcmFile | None],
+        hook: Hook | None = None,
+    ) -> MulticamAnalysis:
+        """Analyse a synced shoot.
+
+        Parameters
+        ----------
+        name : str
+            The shoot's name.
+        files : sequence of ShootFile
+            Every file, placed (:func:`~facetrack_otio.multicam.shoot.sync_shoot`).
+        pcms : sequence of PcmFile or None
+            Their audio at 16 kHz (:func:`~facetrack_otio.multicam.shoot.shoot_audio`).
+        hook : callable, optional
+            ``hook(step, artifact, **kw)`` as the single-video pipeline calls it (face-stage
+            progress as ``completed``/``total`` over all angles).
+
+        Returns
+        -------
+        MulticamAnalysis
+        """
+        s = self.settings
+        m = s.multicam
+        timings: dict[str, float] = {}
+        warnings: list[str] = []
+        angles = [f for f in files if f.kind == ANGLE]
+        angle_pcms = [p for f, p in zip(files, pcms) if f.kind == ANGLE]
+        mic_files = [f for f in files if f.kind == MIC]
+        mic_pcms = [p for f, p in zip(files, pcms) if f.kind == MIC]
+
+        faces = self._faces(angles, hook, timings)
+        t0 = time.perf_counter()
+        shoot = shoot_faces(angles, faces, s.faces.cluster_similarity)
+        timings["people"] = time.perf_counter() - t0
+        for a, ft in zip(angles, faces):
+            if not ft.people:
+                warnings.append(f"{a.label}: no face found; it is on air only as a last resort")
+
+        t0 = time.perf_counter()
+        end = max(f.end for f in files)
+        n = int(np.ceil(end / mic_stage.HOP)) + 1
+        room_index = _room(angles, shoot.views, angle_pcms)
+        room = None
+        if room_index >= 0:
+            room_pcm = angle_pcms[room_index]
+            assert room_pcm is not None
+            room = mic_stage.channel(room_pcm, angles[room_index].offset, 0.0, n, s.vad)
+        speech_spans = mic_stage.segments(room.speech, 0.0, s.vad) if room is not None else []
+        wearers: dict[str, int | None] = {}
+        if mic_files:
+            turns, wearers, extra_people = self._mic_turns(
+                shoot, mic_files, mic_pcms, room, speech_spans, n
+            )
+        else:
+            turns = self._room_turns(shoot, speech_spans, angles, angle_pcms, room_index)
+            extra_people = []
+            if room is None:
+                warnings.append("no angle has audio: nobody's speech can be found")
+        timings["speakers"] = time.perf_counter() - t0
+
+        people = self._people(shoot, turns, extra_people)
+        t0 = time.perf_counter()
+        fps = program_rate(files)
+        program = cut_program(turns, shoot.views, m, span=shoot_span(files), fps=float(fps))
+        timings["program"] = time.perf_counter() - t0
+        return MulticamAnalysis(
+            name=name,
+            files=list(files),
+            people=people,
+            turns=turns,
+            speech=[SpeechSegment(a, b) for a, b in speech_spans if b > a],
+            program=program,
+            views=shoot.views,
+            wearers=wearers,
+            room=angles[room_index].label if room_index >= 0 else None,
+            fps=fps,
+            settings=s,
+            faces=faces,
+            local=shoot.local,
+            timings=timings,
+            warnings=warnings,
+            embedder=faces[0].embedder if faces else "",
+        )
+
+    def _faces(
+        self, angles: Sequence[ShootFile], hook: Hook | None, timings: dict[str, float]
+    ) -> list[FaceTracks]:
+        """Each angle's face stage, progress summed over the angles."""
+        rate = self.settings.faces.max_fps
+        totals = [max(1, int(a.duration * min(float(a.video.fps), rate))) for a in angles]
+        done = [0] * len(angles)
+
+        def progress(i: int) -> Hook:
+            def report(step: str, artifact: Any = None, **kw: Any) -> None:
+                if hook is not None and "completed" in kw:
+                    done[i] = kw["completed"]
+                    hook("faces", None, completed=sum(done), total=sum(totals))
+
+            return report
+
+        out = []
+        for i, a in enumerate(angles):
+            faces, t = self.faces_stage.face_tracks(a.video, progress(i))
+            for k, v in t.items():
+                timings[k] = timings.get(k, 0.0) + v
+            done[i] = totals[i]
+            out.append(faces)
+        if hook is not None:
+            hook("faces", out, completed=sum(totals), total=sum(totals))
+        return out
+
+    def _assign(
+        self,
+        shoot: ShootFaces,
+        spans: Sequence[tuple[float, float]],
+        who: Sequence[int] | None = None,
+    ) -> list[SpeakerTurn]:
+        """Speech spans given to the people (``who``, or everyone) whose mouth moves."""
+        visible = shoot.visible.copy()
+        if who is not None:
+            keep = np.zeros(visible.shape[1], dtype=bool)
+            keep[list(who)] = True
+            visible[:, ~keep] = False
+        # The face grid's frame 0 is at shoot time t0: speech is moved onto it and back.
+        speech = [
+            SpeechSegment(max(a, shoot.t0) - shoot.t0, b - shoot.t0)
+            for a, b in spans
+            if b > max(a, shoot.t0)
+        ]
+        turns = assign_from_activity(
+            visible, shoot.activity, shoot.fps, speech, self.settings.speakers
+        )
+        return _shift(turns, shoot.t0)
+
+    def _room_turns(
+        self,
+        shoot: ShootFaces,
+        spans: Sequence[tuple[float, float]],
+        angles: Sequence[ShootFile],
+        pcms: Sequence[PcmFile | None],
+        room: int,
+    ) -> list[SpeakerTurn]:
+        """Without microphones: the room's speech to whoever's mouth moves, then voices."""
+        turns = self._assign(shoot, spans)
+        if room < 0 or not turns:
+            return turns
+        pcm = pcms[room]
+        assert pcm is not None
+        offset = angles[room].offset
+        # Voices listen to the room's own file: turns go onto its clock and back.
+        inside = _shift(turns, -offset)
+        voiced = attribute_by_voice(inside, pcm, SYNC_RATE, self.settings.voice)
+        before = [t for t in turns if t.end <= offset]
+        return sorted(before + _shift(voiced, offset), key=lambda t: (t.start, t.end))
+
+    def _mic_turns(
+        self,
+        shoot: ShootFaces,
+        mic_files: Sequence[ShootFile],
+        mic_pcms: Sequence[PcmFile | None],
+        room: mic_stage.Channel | None,
+        room_spans: Sequence[tuple[float, float]],
+        n: int,
+    ) -> tuple[list[SpeakerTurn], dict[str, int | None], list[int]]:
+        """With microphones: each wearer's speech, and the room's for people without one."""
+        s = self.settings
+        channels = [
+            mic_stage.channel(p, f.offset, 0.0, n, s.vad)
+            if p is not None
+            else mic_stage.Channel(np.full(n, np.nan, np.float32), np.zeros(n, bool))
+            for f, p in zip(mic_files, mic_pcms)
+        ]
+        active = mic_stage.own_voice(channels, room, s.multicam.mic_margin_db)
+        owners, _ = mic_stage.tie_mics(
+            active,
+            0.0,
+            shoot.visible,
+            shoot.activity,
+            shoot.fps,
+            shoot.t0,
+            s.multicam.mic_min_correlation,
+        )
+        # A microphone no face matches: someone no camera shows, a person of their own.
+        next_id = max(shoot.people, default=0) + 1
+        extra: list[int] = []
+        ids: list[int] = []
+        for owner in owners:
+            if owner is None:
+                owner, next_id = next_id, next_id + 1
+                extra.append(owner)
+            ids.append(owner)
+        spans = [mic_stage.segments(a, 0.0, s.vad) for a in active]
+        turns = mic_stage.mic_turns(spans, ids)
+        unmiked = [p for p in shoot.people if p not in ids]
+        if unmiked and room_spans:
+            # Speech the room hears while no microphone's wearer speaks: someone without one.
+            heard = [span for mine in spans for span in mine]
+            rest = [(a, b) for a, b in _minus(room_spans, heard) if b - a >= s.vad.min_speech]
+            turns += self._assign(shoot, rest, unmiked)
+        turns = merge_turns(turns, s.speakers.merge_gap)
+        wearers: dict[str, int | None] = {f.label: pid for f, pid in zip(mic_files, ids)}
+        return turns, wearers, extra
+
+    def _people(
+        self, shoot: ShootFaces, turns: Sequence[SpeakerTurn], extra: Sequence[int]
+    ) -> list[Person]:
+        out = []
+        for pid in [*shoot.people, *extra]:
+            seen = pid < shoot.visible.shape[1]
+            screen = float(shoot.visible[:, pid].sum() / shoot.fps) if seen else 0.0
+            out.append(summarise_person(pid, self.names, screen, turns))
+        return out
