@@ -56,6 +56,13 @@ _RATES = {
 }
 
 
+def format_name(width: int, height: int, fps: Fraction) -> str | None:
+    """Final Cut's name of a standard format (``FFVideoFormat1080p2997``), or None."""
+    size = _SIZES.get((width, height))
+    rate = _RATES.get(fps)
+    return f"FFVideoFormat{size}{rate}" if size and rate else None
+
+
 def fcp_time(frames: int, fps: Fraction) -> str:
     """An FCPXML time value: ``frames`` at ``fps`` as a rational number of seconds."""
     t = Fraction(frames) / fps
@@ -139,10 +146,9 @@ class _Doc:
             self.resources.insert(0, fmt)
         fmt.attrib = {"id": fmt.get("id", "r1"), "frameDuration": self.time(1)}
         width, height = int(self.source.get("width") or 0), int(self.source.get("height") or 0)
-        size = _SIZES.get((width, height))
-        rate = _RATES.get(self.fps)
-        if size and rate:
-            fmt.set("name", f"FFVideoFormat{size}{rate}")
+        name = format_name(width, height, self.fps)
+        if name:
+            fmt.set("name", name)
         if width and height:
             fmt.set("width", str(width))
             fmt.set("height", str(height))

@@ -30,7 +30,8 @@ class MulticamSettings:
         the breath, not on the first syllable).
     backchannel : float
         Turns shorter than this ("yeah", "right") never cut: the speaker holding the floor
-        stays on air.
+        stays on air. A little over a second: the speaker stage decides in half-second
+        windows, so a 0.35 s "right" found by the faces lasts 1.0 s.
     crosstalk : float
         Two people speaking over each other for at least this long puts the wide on air until
         the earlier one stops; shorter overlaps cut straight to the newcomer.
@@ -56,7 +57,7 @@ class MulticamSettings:
     max_shot: float = 12.0
     cutaway: float = 2.5
     lead: float = 0.12
-    backchannel: float = 1.0
+    backchannel: float = 1.2
     crosstalk: float = 0.5
     long_silence: float = 2.0
     silence_delay: float = 0.5

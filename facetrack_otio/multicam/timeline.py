@@ -29,8 +29,8 @@ import opentimelineio as otio
 from facetrack_otio import __version__
 from facetrack_otio.config import Settings
 from facetrack_otio.errors import InputError
-from facetrack_otio.multicam.analysis import MulticamAnalysis
 from facetrack_otio.multicam.program import AngleView, ProgramSegment
+from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, MIC, ShootFile
 from facetrack_otio.report.settings_toml import apply_settings
 from facetrack_otio.speakers.turns import Person, SpeakerTurn
