@@ -12,7 +12,7 @@ equalisation and noise. Two steps find where they line up:
    offset to 10 ms, and its height over the highest peak elsewhere (more than 0.2 s away) is
    the confidence: about 4 to 10 for files of one shoot, 1.0 to 1.5 for files of two.
 2. **Fine.** GCC-PHAT on the waveforms (cross-power spectrum whitened to its phase), summed
-   over up to a dozen 2 s windows of the overlap, searched 30 ms around the coarse offset and
+   over up to a dozen 2 s windows of the overlap, searched 50 ms around the coarse offset and
    interpolated between samples.
 
 Files are then placed by a spanning tree of the most confident pairs, starting from the files
@@ -41,7 +41,7 @@ _DRIFT_S = 1.0  # the slow drift removed from the envelope (moving average lengt
 _EXCLUDE_S = 0.2  # the second-best peak is looked for this far from the best
 _FINE_WINDOW_S = 2.0
 _FINE_WINDOWS = 12
-_FINE_SEARCH_S = 0.03
+_FINE_SEARCH_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -186,7 +186,7 @@ def fine_offset(pcm_a: Samples, pcm_b: Samples, lag: float) -> float:
     pcm_a, pcm_b : numpy.ndarray or PcmFile
         The two files' audio at :data:`SYNC_RATE`.
     lag : float
-        The coarse lag (``offset(b) - offset(a)``), good to about 10 ms.
+        The coarse lag (``offset(b) - offset(a)``), good to a few 10 ms frames.
 
     Returns
     -------
@@ -346,5 +346,5 @@ def _why(
     best = max((e.confidence for j in placed if (e := edge(i, j)) is not None), default=0.0)
     return (
         f"no sound in common with the other files (best match {best:.1f}, "
-        f"{threshold:.1f} needed): a file of another shoot?"
+        f"{threshold:.1f} needed: a file of another shoot?)"
     )

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -289,6 +289,37 @@ def _set_values(values: Any) -> Any:
     if isinstance(values, dict):
         return {k: _set_values(v) for k, v in values.items() if v is not None}
     return values
+
+
+def rename_multicam(
+    timeline: otio.schema.Timeline, names: Mapping[int, str]
+) -> otio.schema.Timeline:
+    """Give people names in a multicam timeline, in place: its people, the program clips'
+    speakers and the markers of their turns (found by person id, never by the old name).
+
+    Raises
+    ------
+    InputError
+        When a name is for an id nobody has.
+    """
+    md = timeline.metadata[NAMESPACE]
+    known = {int(p["id"]) for p in md["people"]}
+    unknown = sorted(set(names) - known)
+    if unknown:
+        have = ", ".join(str(i) for i in sorted(known)) or "nobody"
+        raise InputError(f"no person {unknown[0]} in {timeline.name!r} (people: {have})")
+    for p in md["people"]:
+        if int(p["id"]) in names:
+            p["name"] = names[int(p["id"])]
+    for clip in timeline.find_clips():
+        own = clip.metadata.get(NAMESPACE)
+        if own is not None and own.get("speaker") is not None and int(own["speaker"]) in names:
+            own["speaker_name"] = names[int(own["speaker"])]
+        for marker in clip.markers:
+            turn = marker.metadata.get(NAMESPACE)
+            if turn is not None and int(turn.get("speaker", -1)) in names:
+                marker.name = names[int(turn["speaker"])]
+    return timeline
 
 
 def is_multicam(timeline: otio.schema.Timeline) -> bool:
