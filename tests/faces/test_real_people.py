@@ -50,7 +50,5 @@ def test_the_shipped_threshold_finds_the_thirteen_people(photos) -> None:
     spans = np.stack([np.arange(len(embs))] * 2, axis=1)  # photos: never seen together
     labels = cluster_tracklets(embs, spans, DEFAULT_SIMILARITY[name])
     found = {frozenset(np.flatnonzero(labels == k)) for k in np.unique(labels)}
-    truth = {
-        frozenset(i for i, p in enumerate(people) if p == person) for person in set(people)
-    }
+    truth = {frozenset(i for i, p in enumerate(people) if p == person) for person in set(people)}
     assert found == truth
