@@ -19,15 +19,9 @@ MICS = ("mic_A.wav", "mic_B.wav")
 def analyse(paths: list[Path], settings: Settings | None = None) -> MulticamAnalysis:
     """The whole multicam analysis of ``paths``, through the library."""
     from facetrack_otio.cache import AnalysisCache
-    from facetrack_otio.multicam.analysis import MulticamPipeline
-    from facetrack_otio.multicam.shoot import read_shoot, shoot_audio, sync_shoot
+    from facetrack_otio.multicam.analysis import analyse_shoot
 
-    settings = settings or Settings()
-    files = read_shoot([str(p) for p in paths])
-    with shoot_audio(files) as pcms:
-        files = sync_shoot(files, pcms, {}, settings.multicam.sync_confidence)
-        pipeline = MulticamPipeline(settings, cache=AnalysisCache())
-        return pipeline("two_person", files, pcms)
+    return analyse_shoot(paths, settings=settings, cache=AnalysisCache(), name="two_person")
 
 
 def to_conversation(analysis: MulticamAnalysis) -> float:
