@@ -75,7 +75,7 @@ def add_parser(sub: Any) -> None:
     )
     add_analysis_options(mc)
     g = mc.add_argument_group("editing rules (also [multicam] in --config)")
-    g.add_argument("--min-shot", type=float, metavar="SECONDS", help="shortest shot (2.0)")
+    g.add_argument("--min-shot", type=float, metavar="SECONDS", help="shortest shot (1.5)")
     g.add_argument(
         "--max-shot",
         type=float,

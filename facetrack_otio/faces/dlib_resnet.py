@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,11 @@ def dlib_unavailable() -> str | None:
     return None
 
 
+# The models are shared by every embedder of the process, and a dlib network keeps each call's
+# layer outputs in itself: calls from two threads (two angles analysed side by side) take turns.
+_LOCK = threading.Lock()
+
+
 @functools.cache
 def _models() -> tuple[Any, Any]:
     import dlib
@@ -78,14 +84,16 @@ class DlibEmbedder:
             rect = dlib.rectangle(
                 int(max(0, x1)), int(max(0, y1)), int(min(w - 1, x2)), int(min(h - 1, y2))
             )
-            points = self.shape(image, rect)
+            with _LOCK:
+                points = self.shape(image, rect)
             chips.append(dlib.get_face_chip(image, points, CHIP, _PADDING))
         return chips
 
     def describe(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         if not len(crops):
             return np.zeros((0, self.dim), dtype=np.float32)
-        out = np.array(self.net.compute_face_descriptor(list(crops)), dtype=np.float32)
+        with _LOCK:
+            out = np.array(self.net.compute_face_descriptor(list(crops)), dtype=np.float32)
         return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
 
     def embed(self, image: np.ndarray, detections: Detections) -> np.ndarray:

@@ -53,7 +53,7 @@ class MulticamSettings:
         reaches this; below, its wearer is someone no camera shows.
     """
 
-    min_shot: float = 2.0
+    min_shot: float = 1.5
     max_shot: float = 12.0
     cutaway: float = 2.5
     lead: float = 0.12
