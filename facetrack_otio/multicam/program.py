@@ -192,13 +192,15 @@ def floor_targets(
 
 
 def _best_wide(views: Sequence[AngleView], t0: float, t1: float) -> AngleView | None:
-    rolling = [v for v in views if v.rolls(t0, t1) and v.kind != EMPTY]
+    rolling = [v for v in views if v.rolls(t0, t1)]
     if not rolling:
         return None
-    # The wide first; else the angle showing the most people over this time.
+    # The wide first; else the angle showing the most people over this time; an angle that
+    # shows nobody only when nothing else rolls.
     return max(
         rolling,
         key=lambda v: (
+            v.kind != EMPTY,
             v.kind == WIDE,
             sum(v.coverage(p, t0, t1) >= 0.5 for p in v.shows),
             -sum(v.size.values()) / max(1, len(v.size)),

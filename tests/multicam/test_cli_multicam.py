@@ -32,11 +32,13 @@ def _probe(path: Path) -> dict:
 
 @pytest.fixture(scope="module")
 def third_angle(short_shoot: dict[str, Piece]) -> Piece:
-    """A third view of B: the wide's right half (480x540), cut from the short wide."""
+    """A third view of B at 29.97 fps: the wide's right half (480x540), cut from the short
+    wide."""
     wide = short_shoot["cam_wide"]
     out = wide.path.parent / "cam_Bwide.mp4"
-    ffmpeg("-i", str(wide.path), "-vf", "crop=480:540:480:0", "-c:v", "libx264",
-           "-preset", "ultrafast", "-crf", "30", "-c:a", "copy", str(out))  # fmt: skip
+    ffmpeg("-i", str(wide.path), "-vf", "crop=480:540:480:0", "-r", "30000/1001",
+           "-c:v", "libx264", "-preset", "ultrafast", "-crf", "30",
+           "-c:a", "copy", str(out))  # fmt: skip
     return Piece(out, wide.start)
 
 
@@ -71,6 +73,8 @@ def test_files_are_synced_and_the_json_says_where(run) -> None:
     )
     # Both microphones worn by somebody, by different people.
     assert {f["wearer"] for f in files if f["kind"] == "mic"} == {1, 2}
+    assert [f.get("fps") for f in files[:4]] == ["25/1", "25/1", "25/1", "30000/1001"]
+    assert summary["fps"] == "25/1"  # the rate most angles have
     angles = {a["label"]: a for a in summary["angles"]}
     assert angles["cam_wide"]["kind"] == "wide"
     assert angles["cam_Bwide"]["kind"] == angles["cam_B"]["kind"] == "close-up"

@@ -41,9 +41,11 @@ def test_the_speaker_is_in_their_close_up_cut_a_little_before_they_start() -> No
     turns = [SpeakerTurn(1, 3.0, 6.0), SpeakerTurn(2, 6.3, 12.0), SpeakerTurn(1, 12.2, 20.0)]
     program = cut_program(turns, VIEWS, S, span=(0.0, 20.0), fps=25)
     assert [p.angle for p in program] == [0, 1, 2, 1]  # the wide until the first word
-    # An opening shorter than min_shot goes: the first speaker is on air from the start.
+    # An opening shorter than min_shot is lengthened into the first turn (the wide shows the
+    # speaker too) or merged into it, whichever keeps the speaker on air better.
     early = cut_program([SpeakerTurn(1, 1.0, 6.0)], VIEWS, S, span=(0.0, 6.0))
-    assert [p.angle for p in early] == [1]
+    assert early[-1].angle == 1
+    _check_shape(early, S)
     assert program[0].reason == "opening"
     assert program[1].start == pytest.approx(3.0 - S.lead, abs=0.021)
     assert program[2].start == pytest.approx(6.3 - S.lead, abs=0.021)
@@ -110,6 +112,13 @@ def test_an_angle_that_is_not_rolling_is_never_on_air() -> None:
         assert view.start <= p.start + 1e-9 and p.end <= view.end + 1e-9
     assert _angle_at(program, 2.0) == 0 and _angle_at(program, 6.0) == 1
     assert _angle_at(program, 12.0) == 0  # 2's close-up stopped rolling: the wide shows them
+
+
+def test_an_angle_showing_nobody_is_on_air_only_when_nothing_else_rolls() -> None:
+    slides = AngleView(3, 0.0, 100.0, {}, {}, "empty", None, "slides")
+    late = AngleView(1, 10.0, 100.0, {1: [(10, 100)]}, {1: 0.5}, CLOSE_UP, 1, "cu1")
+    program = cut_program([SpeakerTurn(1, 0.0, 30.0)], [slides, late], S, span=(0.0, 30.0))
+    assert [(p.angle, p.start, p.end) for p in program] == [(3, 0.0, 10.0), (1, 10.0, 30.0)]
 
 
 def test_without_a_wide_crosstalk_keeps_a_close_up() -> None:
