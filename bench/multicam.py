@@ -24,6 +24,7 @@ import itertools
 import json
 import os
 import re
+import resource
 import statistics
 import subprocess
 import sys
@@ -43,6 +44,7 @@ from facetrack_otio.multicam.render import (  # noqa: E402
     audio_args,
     program_shots,
     program_size,
+    program_sounds,
     render_program,
     video_args,
 )
@@ -185,46 +187,64 @@ def _load() -> str:
 def speed(repeat: int) -> list[str]:
     files = [str(SHOOT / n) for n in (*ANGLES, *MICS)]
     length = 43.84  # cam_wide rolls first and ends last: the shoot's length
-    lines = ["| run | median s | runs s | x real time | load average |", "|---|---|---|---|---|"]
+    lines = [
+        "| run | median s | runs s | x real time | CPU s (all processes) | load average |",
+        "|---|---|---|---|---|---|",
+    ]
     out = Path(tempfile.mkdtemp(prefix="bench-mc-"))
     for label, extra in (("with microphones", files), ("cameras only", files[:3])):
-        times = []
+        times, cpus = [], []
         summary: dict = {}
         for k in range(repeat):
+            before = _children_cpu()
             t0 = time.perf_counter()
             proc = subprocess.run(
                 [sys.executable, "-m", "facetrack_otio", "multicam", *extra, "-o",
-                 str(out / f"{k}"), "--no-render", "--no-cache", "--json", "-q"],
+                 str(out / f"{label[0]}{k}"), "--no-render", "--no-cache", "--json", "-q"],
                 capture_output=True, text=True, check=True, cwd=ROOT,
             )  # fmt: skip
             times.append(time.perf_counter() - t0)
+            cpus.append(_children_cpu() - before)
             summary = json.loads(proc.stdout)
         med = statistics.median(times)
         lines.append(
             f"| analysis, {label} | {med:.2f} | {', '.join(f'{t:.2f}' for t in times)} | "
-            f"{length / med:.1f} | {_load()} |"
+            f"{length / med:.1f} | {statistics.median(cpus):.1f} | {_load()} |"
         )
         print(lines[-1], "stages:", summary.get("timings"), flush=True)
-    # The render: the analysis of the last run, read back from its .otio.
-    analysis = read_multicam(load_timeline(out / f"{repeat - 1}" / "two_person.otio"))
+    # The render: the analysis with microphones, read back from its .otio.
+    analysis = read_multicam(load_timeline(out / f"w{repeat - 1}" / "two_person.otio"))
     settings = RenderSettings(encoder="libx264")
-    ours, base = [], []
-    for k in range(repeat):
-        t0 = time.perf_counter()
-        render_program(analysis, out / f"ours{k}.mp4", settings, progress=False)
-        ours.append(time.perf_counter() - t0)
-        args = baseline_args(analysis, out / f"base{k}.mp4", settings)
-        t0 = time.perf_counter()
-        subprocess.run(args, check=True)
-        base.append(time.perf_counter() - t0)
-    for label, times in (("render: facetrack", ours), ("render: one ffmpeg, same cut", base)):
+    runs: dict[str, tuple[list[float], list[float]]] = {"ours": ([], []), "base": ([], [])}
+    for k in range(repeat):  # taking turns, so both see the same load
+        for which in ("ours", "base"):
+            before = _children_cpu() + _own_cpu()
+            t0 = time.perf_counter()
+            if which == "ours":
+                render_program(analysis, out / f"ours{k}.mp4", settings, progress=False)
+            else:
+                subprocess.run(baseline_args(analysis, out / f"base{k}.mp4", settings), check=True)
+            runs[which][0].append(time.perf_counter() - t0)
+            runs[which][1].append(_children_cpu() + _own_cpu() - before)
+    for label, which in (("render: facetrack", "ours"), ("render: one ffmpeg, same cut", "base")):
+        times, cpus = runs[which]
         med = statistics.median(times)
         lines.append(
             f"| {label} | {med:.2f} | {', '.join(f'{t:.2f}' for t in times)} | "
-            f"{length / med:.1f} | {_load()} |"
+            f"{length / med:.1f} | {statistics.median(cpus):.1f} | {_load()} |"
         )
         print(lines[-1], flush=True)
     return lines
+
+
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def _own_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
 
 
 def baseline_args(analysis: MulticamAnalysis, output: Path, settings: RenderSettings) -> list[str]:
@@ -232,7 +252,7 @@ def baseline_args(analysis: MulticamAnalysis, output: Path, settings: RenderSett
     shots = program_shots(analysis)
     fps = analysis.fps
     video = video_args(shots, output, program_size(analysis), fps, settings, "libx264", 0)
-    sounds = analysis.mics
+    sounds = program_sounds(analysis)
     start = float(frames(analysis.span[0], fps) / fps)
     duration = sum(s.n for s in shots) / float(fps)
     audio = audio_args(sounds, start, duration, output.with_suffix(".m4a"), settings)

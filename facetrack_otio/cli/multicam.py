@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -161,25 +162,45 @@ def main(args: argparse.Namespace) -> int:
     hand = parse_offsets(args.offset, files)
     stem = _shoot_name(args, files[0].path)
     outdir = Path(args.output)
-    with shoot_audio(files, settings.audio_stream) as pcms:
-        # Sync first: a file that cannot be placed fails before anything is written.
-        files = sync_shoot(files, pcms, hand, settings.multicam.sync_confidence)
-        for f in files:
-            log.debug("%s: %+.3f s (%s)", f.label, f.offset, f.placement)
-        from facetrack_otio.startup import import_pipeline
+    from facetrack_otio.startup import import_pipeline
 
-        import_pipeline()
-        from tqdm.contrib.logging import logging_redirect_tqdm
+    # The heavy imports (torch, OpenCV) run while ffmpeg decodes the sound and the files are
+    # synced: on 2 cores both would otherwise wait for each other.
+    importer = threading.Thread(target=import_pipeline, name="facetrack-import")
+    importer.start()
+    try:
+        with shoot_audio(files, settings.audio_stream) as pcms:
+            # Sync first: a file that cannot be placed fails before anything is written.
+            files = sync_shoot(files, pcms, hand, settings.multicam.sync_confidence)
+            for f in files:
+                log.debug("%s: %+.3f s (%s)", f.label, f.offset, f.placement)
+            importer.join()
+            return _analyse(args, settings, names, files, pcms, stem, outdir)
+    finally:
+        importer.join()
 
-        from facetrack_otio.cache import AnalysisCache
-        from facetrack_otio.multicam.analysis import MulticamPipeline
 
-        cache = None if args.no_cache else AnalysisCache()
-        pipeline = MulticamPipeline(settings, names=names, cache=cache)
-        with staging_folder(outdir) as stage:
-            with logging_redirect_tqdm():
-                analysis = pipeline(stem, files, pcms, hook=Progress(args.quiet))
-            outputs = _write(analysis, stage, outdir, stem, args)
+def _analyse(
+    args: argparse.Namespace,
+    settings: Any,
+    names: dict[int, str],
+    files: list,
+    pcms: list,
+    stem: str,
+    outdir: Path,
+) -> int:
+    """The analysis and every output, once the files are synced."""
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from facetrack_otio.cache import AnalysisCache
+    from facetrack_otio.multicam.analysis import MulticamPipeline
+
+    cache = None if args.no_cache else AnalysisCache()
+    pipeline = MulticamPipeline(settings, names=names, cache=cache)
+    with staging_folder(outdir) as stage:
+        with logging_redirect_tqdm():
+            analysis = pipeline(stem, files, pcms, hook=Progress(args.quiet))
+        outputs = _write(analysis, stage, outdir, stem, args)
     summary = analysis.serialize()
     summary["outputs"] = [str(p) for p in outputs]
     if args.json:

@@ -51,6 +51,12 @@ def program_size(analysis: MulticamAnalysis) -> tuple[int, int]:
     return v.width // 2 * 2, v.height // 2 * 2
 
 
+def program_sounds(analysis: MulticamAnalysis) -> list[ShootFile]:
+    """What the program sounds like: every microphone, else the room's camera."""
+    sounds = analysis.mics or [f for f in analysis.angles if f.label == analysis.room]
+    return [f for f in sounds if f.info.has_audio]
+
+
 def program_shots(analysis: MulticamAnalysis) -> list[Shot]:
     """The program as shots on its frame grid (holes, where no angle rolls, are left out)."""
     fps = analysis.fps
@@ -232,8 +238,7 @@ def render_program(
     jobs = settings.jobs or n_cores
     runs = _runs(shots, jobs)
     threads = max(2, -(-n_cores // max(1, min(jobs, len(runs)))))
-    sounds = analysis.mics or [f for f in analysis.angles if f.label == analysis.room]
-    sounds = [f for f in sounds if f.info.has_audio]
+    sounds = program_sounds(analysis)
     start = float(Fraction(frames(analysis.span[0], fps)) / fps)
     duration = sum(s.n for s in shots) / float(fps)
     folder = Path(tempfile.mkdtemp(prefix="facetrack-program-"))

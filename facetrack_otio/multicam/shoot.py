@@ -162,10 +162,13 @@ def read_shoot(paths: Sequence[str], mics: Mapping[str, str] | None = None) -> l
         angle is given.
     """
     entries = [(p, None) for p in paths] + [(p, name) for name, p in (mics or {}).items()]
+    # One ffprobe per file, side by side; the first failure in the order given is raised.
+    with ThreadPoolExecutor(max(1, min(len(entries), 8))) as pool:
+        futures = [pool.submit(probe_any, path) for path, _ in entries]
     files: list[ShootFile] = []
     seen: dict[str, str] = {}
-    for path, name in entries:
-        info = probe_any(path)
+    for (path, name), future in zip(entries, futures):
+        info = future.result()
         if info.path in seen:
             raise InputError(f"{path}: given twice (also as {seen[info.path]})")
         seen[info.path] = str(path)
