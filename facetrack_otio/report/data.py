@@ -9,7 +9,7 @@ from typing import Any
 import opentimelineio as otio
 
 from facetrack_otio.media.probe import MediaInfo
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn
+from facetrack_otio.speakers.turns import Person, SpeakerTurn, is_off_screen, person_order
 from facetrack_otio.timeline.meta import facetrack_md, is_drop_frame, timecode_frames
 from facetrack_otio.timeline.read import speaker_data
 
@@ -40,7 +40,7 @@ class PersonRow:
 
     @property
     def off_screen(self) -> bool:
-        return self.person.id == OFF_SCREEN_ID
+        return is_off_screen(self.person.id)
 
 
 @dataclass
@@ -129,7 +129,7 @@ class ReportData:
         for pid in counts:  # turns of someone the people list lacks still get a lane
             if all(p.id != pid for p in people):
                 people.append(data.person(pid))
-        people.sort(key=lambda p: (p.id == OFF_SCREEN_ID, p.id))
+        people.sort(key=lambda p: person_order(p.id))
         rows = []
         for p in people:
             extra = stored.get(p.id, {})
