@@ -50,6 +50,8 @@ class Analysis:
     settings: Settings
     timings: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    voice_encoder: str = ""
+    """The voice encoder that described the voices ("" when voices were not described)."""
 
     def reframe(self, hz: float | None = None) -> dict[int, np.ndarray]:
         """Person id -> (N, 5) rows ``[t, x1, y1, x2, y2]`` normalised face boxes over time."""
@@ -83,6 +85,7 @@ class Analysis:
     def summary_metadata(self) -> dict[str, Any]:
         return {
             "embedder": self.faces.embedder,
+            "voice_encoder": self.voice_encoder or None,
             "device": self.faces.device,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "face_stats": {k: v for k, v in self.faces.stats.items()},
@@ -214,7 +217,10 @@ class SpeakerPipeline:
         people = self._people(faces, turns)
         timings["speakers"] = time.perf_counter() - t0
         emit("speakers", turns)
-        analysis = Analysis(info, people, turns, speech, faces, s, timings, warnings)
+        analysis = Analysis(
+            info, people, turns, speech, faces, s, timings, warnings,
+            voice_encoder=encoder.name if encoder is not None else "",
+        )  # fmt: skip
         return analysis
 
     def _faces_of(

@@ -64,8 +64,8 @@ class ReportData:
         Seconds per stage.
     versions : dict of str to str
         Versions recorded at run time (empty for timelines made before they were recorded).
-    device, embedder : str
-        Where the models ran, and what described faces.
+    device, embedder, voice_encoder : str
+        Where the models ran, what described faces, and what described voices.
     warnings : list of str
         The run's warnings.
     face_stats : dict
@@ -81,6 +81,7 @@ class ReportData:
     versions: dict[str, str] = field(default_factory=dict)
     device: str = ""
     embedder: str = ""
+    voice_encoder: str = ""
     warnings: list[str] = field(default_factory=list)
     face_stats: dict[str, Any] = field(default_factory=dict)
 
@@ -145,6 +146,7 @@ class ReportData:
             versions={str(k): str(v) for k, v in _mapping(md.get("versions")).items()},
             device=str(md.get("device") or ""),
             embedder=str(md.get("embedder") or ""),
+            voice_encoder=str(md.get("voice_encoder") or ""),
             warnings=[str(w) for w in md.get("warnings") or []],
             face_stats=_mapping(md.get("face_stats")),
         )

@@ -71,6 +71,22 @@ class VoiceSettings:
     """Windows where one of several visible mouths speaks at least this surely keep their
     speaker whatever the voice says."""
 
+    def __post_init__(self) -> None:
+        for name in ("similarity", "seed_confidence", "min_shared", "vision_wins"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in 0..1, got {value}")
+        for name in ("context", "min_voice", "smooth_margin", "listener_margin"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1e6:
+                raise ValueError(f"{name} must be 0 or more, got {value}")
+        if not self.context >= 0.1:
+            raise ValueError(f"context must be at least 0.1 seconds, got {self.context}")
+        if not 0 <= self.speakers <= 1000:
+            raise ValueError(
+                f"speakers must be 0 (found) or a count up to 1000, got {self.speakers}"
+            )
+
 
 @dataclass(frozen=True)
 class Voices:
