@@ -17,7 +17,7 @@ from types import TracebackType
 import numpy as np
 
 from facetrack_otio.errors import MediaError
-from facetrack_otio.media.probe import AudioInfo, MediaInfo, _require
+from facetrack_otio.media.probe import MediaInfo, _require
 
 _SAMPLE = np.dtype("<i2")
 
@@ -102,14 +102,14 @@ Samples = np.ndarray | PcmFile
 """Mono samples the speech stages accept: an array in memory, or a :class:`PcmFile`."""
 
 
-def decode_audio(info: MediaInfo | AudioInfo, sample_rate: int = 16000, stream: int = 0) -> PcmFile:
+def decode_audio(info: MediaInfo, sample_rate: int = 16000, stream: int = 0) -> PcmFile:
     """Decode one audio stream of ``info`` as mono 16-bit PCM at ``sample_rate`` into a
     temporary file.
 
     Parameters
     ----------
-    info : MediaInfo or AudioInfo
-        The probed input (a video, or an audio-only file).
+    info : MediaInfo
+        The probed input.
     sample_rate : int
         Samples per second to resample to.
     stream : int

@@ -41,24 +41,8 @@ _RATE_PACKETS = 240
 _REORDER_DEPTH = 16
 
 
-class _Source:
-    """What video and audio files' infos share."""
-
-    path: str
-    audio_streams: tuple[int, ...]
-
-    @property
-    def has_audio(self) -> bool:
-        return bool(self.audio_streams)
-
-    @property
-    def name(self) -> str:
-        """File stem (a video's is the timeline's name)."""
-        return Path(self.path).stem
-
-
 @dataclass(frozen=True)
-class MediaInfo(_Source):
+class MediaInfo:
     """What the pipeline needs to know about a source file.
 
     Attributes
@@ -99,6 +83,20 @@ class MediaInfo(_Source):
     audio_sample_rate: int = 0
     start_timecode: str | None = None
     video_codec: str = ""
+
+    @property
+    def has_audio(self) -> bool:
+        return bool(self.audio_streams)
+
+    @property
+    def has_video(self) -> bool:
+        """False for an audio-only input (a podcast): voices alone decide who speaks."""
+        return self.width > 0 and self.height > 0
+
+    @property
+    def name(self) -> str:
+        """Source file stem, used as the timeline name."""
+        return Path(self.path).stem
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -196,47 +194,56 @@ def _unreadable_reason(stderr: str, resolved: str) -> str:
     return f"not a readable media file ({reason})"
 
 
-@dataclass(frozen=True)
-class AudioInfo(_Source):
-    """What the pipeline needs to know about an audio-only file (a separate microphone).
+# The frame rate an audio-only input's timeline is laid out at: editors need one, and 25 fps
+# timecode counts whole frames (no drop-frame).
+AUDIO_ONLY_RATE = Fraction(25)
 
-    Attributes
+
+def _audio_only(p: Path, fmt: dict[str, Any], audios: list[dict[str, Any]]) -> MediaInfo:
+    """What an audio-only file (or a video file without a video stream) offers."""
+    durations = [
+        float(x)
+        for x in (fmt.get("duration"), *(a.get("duration") for a in audios))
+        if x not in (None, "N/A")
+    ]
+    duration = max(durations) if durations else 0.0
+    if duration <= 0:
+        raise MediaError(f"{p}: the audio has no duration")
+    timecode = (fmt.get("tags") or {}).get("timecode")
+    return MediaInfo(
+        path=str(p.resolve()),
+        width=0,
+        height=0,
+        fps=AUDIO_ONLY_RATE,
+        duration=duration,
+        n_frames=round(duration * AUDIO_ONLY_RATE),
+        audio_streams=tuple(range(len(audios))),
+        audio_sample_rate=int(audios[0].get("sample_rate", 0)),
+        start_timecode=timecode,
+        video_codec="",
+    )
+
+
+def probe(path: str | os.PathLike[str]) -> MediaInfo:
+    """Read a media file's properties with ffprobe (video, or audio only).
+
+    Parameters
     ----------
-    path : str
-        Absolute path of the file.
-    duration : float
-        Duration in seconds.
-    audio_streams : tuple of int
-        Indexes (among audio streams) that exist; never empty.
-    audio_sample_rate : int
-        Sample rate of the first audio stream.
-    channels : int
-        Channels of the first audio stream.
-    codec : str
-        Codec name of the first audio stream.
+    path : str or os.PathLike
+        The media file.
+
+    Returns
+    -------
+    MediaInfo
+
+    Raises
+    ------
+    MediaError
+        When the path is missing, is not a file, is empty, or holds no video and no audio
+        stream. A file with audio only gives a MediaInfo without video (``has_video`` False),
+        laid out at :data:`AUDIO_ONLY_RATE`.
     """
-
-    path: str
-    duration: float
-    audio_streams: tuple[int, ...]
-    audio_sample_rate: int
-    channels: int = 1
-    codec: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["audio_streams"] = list(self.audio_streams)
-        return d
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> AudioInfo:
-        d = dict(d)
-        d["audio_streams"] = tuple(d.get("audio_streams", ()))
-        return cls(**d)
-
-
-def _ffprobe(p: Path) -> dict[str, Any]:
-    """ffprobe's JSON of a file's format and streams (after the checks every input gets)."""
+    p = Path(path)
     if not p.exists():
         raise MediaError(f"{p}: no such file")
     if p.is_dir():
@@ -257,83 +264,21 @@ def _ffprobe(p: Path) -> dict[str, Any]:
     proc = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         raise MediaError(f"{p}: {_unreadable_reason(proc.stderr, str(p.resolve()))}")
-    return json.loads(proc.stdout or "{}")
-
-
-def _video_streams(data: dict[str, Any]) -> list[dict[str, Any]]:
-    # Cover art in a music file is an attached picture, not a video.
-    return [
+    data = json.loads(proc.stdout or "{}")
+    streams = data.get("streams", [])
+    fmt = data.get("format", {})
+    videos = [
         s
-        for s in data.get("streams", [])
+        for s in streams
         if s.get("codec_type") == "video"
         and not (s.get("disposition") or {}).get("attached_pic")
         and s.get("width")
     ]
-
-
-def _audio_streams(data: dict[str, Any]) -> list[dict[str, Any]]:
-    return [s for s in data.get("streams", []) if s.get("codec_type") == "audio"]
-
-
-def probe(path: str | os.PathLike[str]) -> MediaInfo:
-    """Read a video file's properties with ffprobe.
-
-    Parameters
-    ----------
-    path : str or os.PathLike
-        The media file.
-
-    Returns
-    -------
-    MediaInfo
-
-    Raises
-    ------
-    MediaError
-        When the path is missing, is not a file, is empty, or holds no decodable video stream.
-    """
-    p = Path(path)
-    return _media_info(p, _ffprobe(p))
-
-
-def probe_any(path: str | os.PathLike[str]) -> MediaInfo | AudioInfo:
-    """A video's :class:`MediaInfo`, or an audio-only file's :class:`AudioInfo` (one ffprobe).
-
-    Raises
-    ------
-    MediaError
-        When the path is missing, empty, unreadable, or holds neither video nor audio.
-    """
-    p = Path(path)
-    data = _ffprobe(p)
-    if _video_streams(data):
-        return _media_info(p, data)
-    audios = _audio_streams(data)
-    if not audios:
-        raise MediaError(f"{p}: no video or audio stream (not a media file facetrack can use)")
-    fmt = data.get("format", {})
-    durations = [
-        float(x) for x in (fmt.get("duration"), audios[0].get("duration")) if x not in (None, "N/A")
-    ]
-    return AudioInfo(
-        path=str(p.resolve()),
-        duration=max(durations) if durations else 0.0,
-        audio_streams=tuple(range(len(audios))),
-        audio_sample_rate=int(audios[0].get("sample_rate", 0) or 0),
-        channels=int(audios[0].get("channels", 1) or 1),
-        codec=str(audios[0].get("codec_name", "")),
-    )
-
-
-def _media_info(p: Path, data: dict[str, Any]) -> MediaInfo:
-    """The :class:`MediaInfo` of ffprobe's ``data`` about ``p``."""
-    streams = data.get("streams", [])
-    fmt = data.get("format", {})
-    videos = _video_streams(data)
-    audios = _audio_streams(data)
+    audios = [s for s in streams if s.get("codec_type") == "audio"]
     if not videos:
-        what = "an audio-only file" if audios else "nothing facetrack can analyse"
-        raise MediaError(f"{p}: no video stream ({what}); facetrack needs a video")
+        if not audios:
+            raise MediaError(f"{p}: no video or audio stream (nothing facetrack can analyse)")
+        return _audio_only(p, fmt, audios)
     v = videos[0]
 
     nominal = _rational(v.get("r_frame_rate"))

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import queue
 import threading
@@ -43,11 +44,11 @@ from facetrack_otio.multicam.shoot import (
     shoot_span,
     sync_shoot,
 )
-from facetrack_otio.multicam.sync import SYNC_RATE
 from facetrack_otio.pipeline import SpeakerPipeline
-from facetrack_otio.speakers.active import assign_from_activity, merge_turns
-from facetrack_otio.speakers.turns import Person, SpeakerTurn, summarise_person
-from facetrack_otio.speakers.voice import attribute_by_voice
+from facetrack_otio.speakers.active import windows_from_activity
+from facetrack_otio.speakers.turns import Person, SpeakerTurn, person_order, summarise_person
+from facetrack_otio.speakers.voice import attribute_voices
+from facetrack_otio.speakers.windows import Window, build_turns, merge_turns
 from facetrack_otio.speech.segments import SpeechSegment
 
 Hook = Callable[..., None]
@@ -73,14 +74,17 @@ def _room(angles: Sequence[ShootFile], views: Sequence[AngleView], pcms: Sequenc
 _VAD = Settings().vad
 
 
-def _shift(turns: Sequence[SpeakerTurn], by: float, floor: float = 0.0) -> list[SpeakerTurn]:
-    """Turns moved by ``by`` seconds, cut to start at ``floor`` or later."""
-    out = []
-    for t in turns:
-        a, b = max(floor, t.start + by), t.end + by
-        if b > a:
-            out.append(SpeakerTurn(t.speaker, a, b, t.confidence, t.cue, t.extra))
-    return out
+def _moved(windows: Sequence[Window], by: float) -> list[Window]:
+    """Windows moved by ``by`` seconds (onto another file's clock, or back)."""
+    return [
+        dataclasses.replace(
+            w,
+            start=w.start + by,
+            end=w.end + by,
+            segment=(w.segment[0] + by, w.segment[1] + by),
+        )
+        for w in windows
+    ]
 
 
 def _minus(
@@ -162,7 +166,7 @@ class MulticamPipeline:
         mic_files = [f for f in files if f.kind == MIC]
         mic_pcms = [p for f, p in zip(files, pcms) if f.kind == MIC]
 
-        faces = self._faces(angles, hook, timings)
+        faces = self._faces(angles, hook, timings, warnings)
         t0 = time.perf_counter()
         shoot = shoot_faces(angles, faces, s.faces.cluster_similarity)
         timings["people"] = time.perf_counter() - t0
@@ -181,12 +185,15 @@ class MulticamPipeline:
             room = mic_stage.channel(room_pcm, angles[room_index].offset, 0.0, n, s.vad)
         speech_spans = mic_stage.segments(room.speech, 0.0, s.vad) if room is not None else []
         wearers: dict[str, int | None] = {}
+        voice_encoder = ""
         if mic_files:
             turns, wearers, extra_people = self._mic_turns(
                 shoot, mic_files, mic_pcms, room, speech_spans, n
             )
         else:
-            turns = self._room_turns(shoot, speech_spans, angles, angle_pcms, room_index)
+            turns, voice_encoder = self._room_turns(
+                shoot, speech_spans, angles, angle_pcms, room_index, warnings
+            )
             extra_people = []
             if room is None:
                 warnings.append("no angle has audio: nobody's speech can be found")
@@ -214,10 +221,15 @@ class MulticamPipeline:
             timings=timings,
             warnings=warnings,
             embedder=faces[0].embedder if faces else "",
+            voice_encoder=voice_encoder,
         )
 
     def _faces(
-        self, angles: Sequence[ShootFile], hook: Hook | None, timings: dict[str, float]
+        self,
+        angles: Sequence[ShootFile],
+        hook: Hook | None,
+        timings: dict[str, float],
+        warnings: list[str],
     ) -> list[FaceTracks]:
         """Each angle's face stage, progress summed over the angles."""
         rate = self.settings.faces.max_fps
@@ -244,12 +256,13 @@ class MulticamPipeline:
         def one(i: int) -> FaceTracks:
             stage = pool.get()
             try:
-                faces, t = stage.face_tracks(angles[i].video, progress(i))
+                faces, t, said = stage.face_tracks(angles[i].video, progress(i))
             finally:
                 pool.put(stage)
             with lock:
                 for k, v in t.items():
                     timings[k] = timings.get(k, 0.0) + v
+                warnings.extend(f"{angles[i].label}: {w}" for w in said)
                 done[i] = totals[i]
             return faces
 
@@ -260,13 +273,14 @@ class MulticamPipeline:
             hook("faces", out, completed=sum(totals), total=sum(totals))
         return out
 
-    def _assign(
+    def _windows(
         self,
         shoot: ShootFaces,
         spans: Sequence[tuple[float, float]],
         who: Sequence[int] | None = None,
-    ) -> list[SpeakerTurn]:
-        """Speech spans given to the people (``who``, or everyone) whose mouth moves."""
+    ) -> tuple[list[Window], list[Window]]:
+        """Speech spans decided window by window by the mouths of ``who`` (or everyone),
+        on the shoot clock."""
         visible = shoot.visible.copy()
         if who is not None:
             keep = np.zeros(visible.shape[1], dtype=bool)
@@ -278,10 +292,14 @@ class MulticamPipeline:
             for a, b in spans
             if b > max(a, shoot.t0)
         ]
-        turns = assign_from_activity(
+        windows, overlaps = windows_from_activity(
             visible, shoot.activity, shoot.fps, speech, self.settings.speakers
         )
-        return _shift(turns, shoot.t0)
+        return _moved(windows, shoot.t0), _moved(overlaps, shoot.t0)
+
+    def _turns(self, windows: Sequence[Window], overlaps: Sequence[Window]) -> list[SpeakerTurn]:
+        s = self.settings.speakers
+        return build_turns(windows, overlaps, s.min_turn, s.merge_gap)
 
     def _room_turns(
         self,
@@ -290,19 +308,22 @@ class MulticamPipeline:
         angles: Sequence[ShootFile],
         pcms: Sequence[PcmFile | None],
         room: int,
-    ) -> list[SpeakerTurn]:
-        """Without microphones: the room's speech to whoever's mouth moves, then voices."""
-        turns = self._assign(shoot, spans)
-        if room < 0 or not turns:
-            return turns
-        pcm = pcms[room]
-        assert pcm is not None
-        offset = angles[room].offset
-        # Voices listen to the room's own file: turns go onto its clock and back.
-        inside = _shift(turns, -offset)
-        voiced = attribute_by_voice(inside, pcm, SYNC_RATE, self.settings.voice)
-        before = [t for t in turns if t.end <= offset]
-        return sorted(before + _shift(voiced, offset), key=lambda t: (t.start, t.end))
+        warnings: list[str],
+    ) -> tuple[list[SpeakerTurn], str]:
+        """Without microphones: the room's speech to whoever's mouth moves, then voices, as
+        ``facetrack run`` does (returns the turns and what described the voices)."""
+        windows, overlaps = self._windows(shoot, spans)
+        encoder = self.faces_stage.voice_encoder(warnings) if windows and room >= 0 else None
+        if encoder is not None:
+            pcm = pcms[room]
+            assert pcm is not None
+            # Voices listen to the room's own file: windows go onto its clock and back.
+            offset = angles[room].offset
+            voices = attribute_voices(
+                _moved(windows, -offset), pcm, self.settings.voice, encoder, faces_seen=True
+            )
+            windows = _moved(voices.windows, offset)
+        return self._turns(windows, overlaps), encoder.name if encoder is not None else ""
 
     def _mic_turns(
         self,
@@ -331,13 +352,13 @@ class MulticamPipeline:
             shoot.t0,
             s.multicam.mic_min_correlation,
         )
-        # A microphone no face matches: someone no camera shows, a person of their own.
-        next_id = max(shoot.people, default=0) + 1
+        # A microphone no face matches: someone no camera shows, a voice of their own
+        # ("Off-screen 1", ...), numbered as the speaker stage numbers voices never seen.
         extra: list[int] = []
         ids: list[int] = []
         for owner in owners:
             if owner is None:
-                owner, next_id = next_id, next_id + 1
+                owner = -(len(extra) + 1)
                 extra.append(owner)
             ids.append(owner)
         spans = [mic_stage.segments(a, 0.0, s.vad) for a in active]
@@ -347,7 +368,7 @@ class MulticamPipeline:
             # Speech the room hears while no microphone's wearer speaks: someone without one.
             heard = [span for mine in spans for span in mine]
             rest = [(a, b) for a, b in _minus(room_spans, heard) if b - a >= s.vad.min_speech]
-            turns += self._assign(shoot, rest, unmiked)
+            turns += self._turns(*self._windows(shoot, rest, unmiked))
         turns = merge_turns(turns, s.speakers.merge_gap)
         wearers: dict[str, int | None] = {f.label: pid for f, pid in zip(mic_files, ids)}
         return turns, wearers, extra
@@ -356,8 +377,9 @@ class MulticamPipeline:
         self, shoot: ShootFaces, turns: Sequence[SpeakerTurn], extra: Sequence[int]
     ) -> list[Person]:
         out = []
-        for pid in [*shoot.people, *extra]:
-            seen = pid < shoot.visible.shape[1]
+        heard = {t.speaker for t in turns}
+        for pid in sorted({*shoot.people, *extra, *heard}, key=person_order):
+            seen = 0 < pid < shoot.visible.shape[1]
             screen = float(shoot.visible[:, pid].sum() / shoot.fps) if seen else 0.0
             out.append(summarise_person(pid, self.names, screen, turns))
         return out

@@ -2,7 +2,7 @@
 
 Each angle's face stage tells its own people apart (1, 2, ... per angle). Here they are joined
 across angles by their face embeddings, with the clustering the face stage uses
-(:func:`~facetrack_otio.faces.identity.cluster_tracklets`) and the embedder's own similarity
+(:func:`~facetrack_otio.clustering.average_linkage`) and the embedder's own similarity
 threshold: the same person in their close-up and in the wide becomes one person. One rule
 holds: two people one camera shows at the same time are two people; two cameras showing a face
 at the same time may well show the same person.
@@ -19,7 +19,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from facetrack_otio.faces.identity import DEFAULT_SIMILARITY, cluster_tracklets
+from facetrack_otio.clustering import average_linkage
+from facetrack_otio.faces.identity import DEFAULT_SIMILARITY
 from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.multicam.program import CLOSE_UP, EMPTY, GROUP, WIDE, AngleView
 from facetrack_otio.multicam.shoot import ShootFile
@@ -131,8 +132,10 @@ def join_people(
                 and np.intersect1d(items[i].frames, items[j].frames, assume_unique=True).size
             ):
                 conflicts[i, j] = conflicts[j, i] = True
-    labels = cluster_tracklets(
-        np.stack([it.embedding for it in items]), None, threshold, conflicts=conflicts
+    # Each item stands for as many frames as the angle saw that person.
+    weights = np.array([len(it.frames) for it in items], dtype=np.float64)
+    labels = average_linkage(
+        np.stack([it.embedding for it in items]), threshold, cannot_link=conflicts, weights=weights
     )
     first: dict[int, float] = {}
     for it, label in zip(items, labels):

@@ -51,6 +51,8 @@ class MulticamAnalysis:
     warnings : list of str
     embedder : str
         What described the faces.
+    voice_encoder : str
+        What described the voices (without microphones; empty when nothing did).
     """
 
     name: str
@@ -69,6 +71,7 @@ class MulticamAnalysis:
     timings: dict[str, float] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     embedder: str = ""
+    voice_encoder: str = ""
 
     @property
     def angles(self) -> list[ShootFile]:
@@ -116,6 +119,7 @@ class MulticamAnalysis:
             ],
             "room": self.room,
             "embedder": self.embedder,
+            "voice_encoder": self.voice_encoder,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "warnings": list(self.warnings),
             "version": __version__,

@@ -22,7 +22,7 @@ import numpy as np
 from facetrack_otio.errors import InputError
 from facetrack_otio.machine import cores
 from facetrack_otio.media.audio import PcmFile, decode_audio
-from facetrack_otio.media.probe import AudioInfo, MediaInfo, probe_any
+from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.multicam.sync import (
     SYNC_RATE,
     Placement,
@@ -48,8 +48,8 @@ class ShootFile:
     label : str
         Its name in the timeline and the report: the file stem, or the name given with
         ``--mic NAME=FILE``; unique within the shoot.
-    info : MediaInfo or AudioInfo
-        What ffprobe said of it.
+    info : MediaInfo
+        What ffprobe said of it (a microphone's has no video).
     offset : float
         Shoot-clock time of its first frame or sample, seconds (0 until synced).
     placement : Placement or None
@@ -59,7 +59,7 @@ class ShootFile:
     path: str
     kind: str
     label: str
-    info: MediaInfo | AudioInfo
+    info: MediaInfo
     offset: float = 0.0
     placement: Placement | None = None
 
@@ -75,7 +75,7 @@ class ShootFile:
     @property
     def video(self) -> MediaInfo:
         """The angle's :class:`MediaInfo` (angles only)."""
-        if not isinstance(self.info, MediaInfo):
+        if self.kind != ANGLE:
             raise TypeError(f"{self.label} is a microphone, not an angle")
         return self.info
 
@@ -95,7 +95,7 @@ class ShootFile:
             d["placed_by"] = self.placement.method
             c = self.placement.confidence
             d["confidence"] = None if math.isinf(c) else round(c, 3)
-        if isinstance(self.info, MediaInfo):
+        if self.kind == ANGLE:
             d["fps"] = f"{self.info.fps.numerator}/{self.info.fps.denominator}"
             d["width"], d["height"] = self.info.width, self.info.height
         d["has_audio"] = self.info.has_audio
@@ -104,12 +104,7 @@ class ShootFile:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], info: Mapping[str, Any]) -> ShootFile:
         """The file as :meth:`to_dict` and the info's ``to_dict`` stored it."""
-        media: MediaInfo | AudioInfo
-        media = (
-            MediaInfo.from_dict(dict(info))
-            if d["kind"] == ANGLE
-            else AudioInfo.from_dict(dict(info))
-        )
+        media = MediaInfo.from_dict(dict(info))
         placement = None
         if "placed_by" in d:
             c = d.get("confidence")
@@ -164,7 +159,7 @@ def read_shoot(paths: Sequence[str], mics: Mapping[str, str] | None = None) -> l
     entries = [(p, None) for p in paths] + [(p, name) for name, p in (mics or {}).items()]
     # One ffprobe per file, side by side; the first failure in the order given is raised.
     with ThreadPoolExecutor(max(1, min(len(entries), 8))) as pool:
-        futures = [pool.submit(probe_any, path) for path, _ in entries]
+        futures = [pool.submit(probe, path) for path, _ in entries]
     files: list[ShootFile] = []
     seen: dict[str, str] = {}
     for (path, name), future in zip(entries, futures):
@@ -172,11 +167,11 @@ def read_shoot(paths: Sequence[str], mics: Mapping[str, str] | None = None) -> l
         if info.path in seen:
             raise InputError(f"{path}: given twice (also as {seen[info.path]})")
         seen[info.path] = str(path)
-        if name is not None and isinstance(info, MediaInfo):
+        if name is not None and info.has_video:
             raise InputError(
                 f"--mic {name}={path}: a video, not an audio file (give it as an angle)"
             )
-        kind = ANGLE if isinstance(info, MediaInfo) else MIC
+        kind = ANGLE if info.has_video else MIC
         files.append(ShootFile(info.path, kind, name or Path(info.path).stem, info))
     if not any(f.kind == ANGLE for f in files):
         raise InputError("no video among the files: a multicam shoot needs at least one angle")

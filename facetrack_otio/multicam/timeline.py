@@ -277,6 +277,7 @@ def _metadata(a: MulticamAnalysis) -> dict[str, Any]:
             "room": a.room,
             "settings": a.settings.to_dict(),
             "embedder": a.embedder,
+            "voice_encoder": a.voice_encoder,
             "timings": {k: round(v, 3) for k, v in a.timings.items()},
             "warnings": list(a.warnings),
             "version": __version__,
@@ -399,6 +400,7 @@ def read_multicam(timeline: otio.schema.Timeline) -> MulticamAnalysis:
             timings={str(k): float(v) for k, v in (md.get("timings") or {}).items()},
             warnings=[str(w) for w in md.get("warnings") or []],
             embedder=str(md.get("embedder") or ""),
+            voice_encoder=str(md.get("voice_encoder") or ""),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise InputError(f"timeline {timeline.name!r}: damaged multicam metadata ({exc})") from None
