@@ -75,6 +75,9 @@ def add_parser(sub: Any) -> None:
         help="analyse the angles' faces again even when the analysis cache holds them",
     )
     add_analysis_options(mc)
+    for action in mc._actions:
+        if action.dest == "max_fps":  # the multicam analysis rate has its own default
+            action.help = "the angles' analysis frame rate cap (default 8.4; [multicam] max_fps)"
     g = mc.add_argument_group("editing rules (also [multicam] in --config)")
     g.add_argument("--min-shot", type=float, metavar="SECONDS", help="shortest shot (1.5)")
     g.add_argument(
@@ -119,6 +122,8 @@ def _settings(args: argparse.Namespace) -> Any:
     }
     if args.reaction:
         rules["reaction"] = True
+    if args.max_fps is not None:
+        rules["max_fps"] = args.max_fps
     try:
         return updated(settings, {"multicam": rules})
     except ValueError as exc:

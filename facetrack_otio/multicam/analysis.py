@@ -130,7 +130,13 @@ class MulticamPipeline:
     ) -> None:
         self.settings = settings or Settings()
         self.names = dict(names or {})
-        self.faces_stage = SpeakerPipeline(self.settings, cache=cache)
+        rate = self.settings.multicam.max_fps
+        faces = dataclasses.replace(
+            self.settings.faces, max_fps=rate or self.settings.faces.max_fps
+        )
+        # The face stage runs at the multicam analysis rate; everything else as configured.
+        self.face_settings = dataclasses.replace(self.settings, faces=faces)
+        self.faces_stage = SpeakerPipeline(self.face_settings, cache=cache)
 
     def __call__(
         self,
@@ -232,7 +238,7 @@ class MulticamPipeline:
         warnings: list[str],
     ) -> list[FaceTracks]:
         """Each angle's face stage, progress summed over the angles."""
-        rate = self.settings.faces.max_fps
+        rate = self.face_settings.faces.max_fps
         totals = [max(1, int(a.duration * min(float(a.video.fps), rate))) for a in angles]
         done = [0] * len(angles)
 
@@ -251,7 +257,7 @@ class MulticamPipeline:
         pool: queue.Queue[SpeakerPipeline] = queue.Queue()
         pool.put(self.faces_stage)
         for _ in range(workers - 1):
-            pool.put(SpeakerPipeline(self.settings, cache=self.faces_stage.cache))
+            pool.put(SpeakerPipeline(self.face_settings, cache=self.faces_stage.cache))
 
         def one(i: int) -> FaceTracks:
             stage = pool.get()
