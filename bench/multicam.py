@@ -20,10 +20,10 @@ sound. Medians of ``--repeat`` runs; the machine's load average is printed besid
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import itertools
 import json
 import os
-import re
 import resource
 import statistics
 import subprocess
@@ -41,12 +41,11 @@ from facetrack_otio.eval.program import ProgramScores, score_program  # noqa: E4
 from facetrack_otio.multicam.analysis import analyse_shoot  # noqa: E402
 from facetrack_otio.multicam.program import CLOSE_UP, WIDE, AngleView, cut_program  # noqa: E402
 from facetrack_otio.multicam.render import (  # noqa: E402
-    audio_args,
+    program_args,
     program_shots,
     program_size,
     program_sounds,
     render_program,
-    video_args,
 )
 from facetrack_otio.multicam.result import MulticamAnalysis  # noqa: E402
 from facetrack_otio.multicam.settings import MulticamSettings  # noqa: E402
@@ -215,18 +214,25 @@ def speed(repeat: int) -> list[str]:
     # The render: the analysis with microphones, read back from its .otio.
     analysis = read_multicam(load_timeline(out / f"w{repeat - 1}" / "two_person.otio"))
     settings = RenderSettings(encoder="libx264")
-    runs: dict[str, tuple[list[float], list[float]]] = {"ours": ([], []), "base": ([], [])}
-    for k in range(repeat):  # taking turns, so both see the same load
-        for which in ("ours", "base"):
+    kinds = {
+        "render: facetrack": "ours",
+        "render: two runs side by side (--jobs 2)": "split",
+        "render: one ffmpeg, same cut": "base",
+    }
+    runs: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in kinds.values()}
+    for k in range(repeat):  # taking turns, so all see the same load
+        for which in runs:
             before = _children_cpu() + _own_cpu()
             t0 = time.perf_counter()
-            if which == "ours":
-                render_program(analysis, out / f"ours{k}.mp4", settings, progress=False)
+            target = out / f"{which}{k}.mp4"
+            if which == "base":
+                subprocess.run(baseline_args(analysis, target, settings), check=True)
             else:
-                subprocess.run(baseline_args(analysis, out / f"base{k}.mp4", settings), check=True)
+                jobs = dataclasses.replace(settings, jobs=2) if which == "split" else settings
+                render_program(analysis, target, jobs, progress=False)
             runs[which][0].append(time.perf_counter() - t0)
             runs[which][1].append(_children_cpu() + _own_cpu() - before)
-    for label, which in (("render: facetrack", "ours"), ("render: one ffmpeg, same cut", "base")):
+    for label, which in kinds.items():
         times, cpus = runs[which]
         med = statistics.median(times)
         lines.append(
@@ -248,40 +254,13 @@ def _own_cpu() -> float:
 
 
 def baseline_args(analysis: MulticamAnalysis, output: Path, settings: RenderSettings) -> list[str]:
-    """One ffmpeg: the same shots and the same sound as render_program, in one process."""
-    shots = program_shots(analysis)
+    """One ffmpeg cutting the same shots, with the same sound, into one mp4."""
     fps = analysis.fps
-    video = video_args(shots, output, program_size(analysis), fps, settings, "libx264", 0)
-    sounds = program_sounds(analysis)
     start = float(frames(analysis.span[0], fps) / fps)
-    duration = sum(s.n for s in shots) / float(fps)
-    audio = audio_args(sounds, start, duration, output.with_suffix(".m4a"), settings)
-    # Both graphs in one command: the sound's inputs follow the shots', renumbered.
-    head = video[: video.index("-filter_complex")]
-    a_inputs = audio[audio.index("-y") + 1 : audio.index("-filter_complex")]
-    n = len(shots)
-    a_graph = re.sub(
-        r"\[(\d+):a",
-        lambda m: f"[{int(m.group(1)) + n}:a",
-        audio[audio.index("-filter_complex") + 1],
-    )
-    graph = video[video.index("-filter_complex") + 1] + ";" + a_graph
-    tail = video[video.index("[vout]") + 1 :]
-    tail = [t for t in tail if t not in ("-an",)]
-    tail[tail.index("-f") + 1] = "mp4"
-    codec = ["-c:a", "aac", "-b:a", settings.audio_bitrate]
-    return [
-        *head,
-        *a_inputs,
-        "-filter_complex",
-        graph,
-        "-map",
-        "[vout]",
-        "-map",
-        "[aout]",
-        *codec,
-        *tail,
-    ]
+    return program_args(
+        program_shots(analysis), program_sounds(analysis), output, program_size(analysis),
+        fps, start, settings, "libx264", 0,
+    )  # fmt: skip
 
 
 def main() -> int:

@@ -177,6 +177,61 @@ def audio_args(
     return args
 
 
+def program_args(
+    shots: Sequence[Shot],
+    sounds: Sequence[ShootFile],
+    output: Path,
+    size: tuple[int, int],
+    fps: Fraction,
+    start: float,
+    settings: RenderSettings,
+    encoder: str,
+    threads: int,
+    ffmpeg: str = "ffmpeg",
+) -> list[str]:
+    """One ffmpeg that writes the whole program, picture and sound, into an mp4.
+
+    :func:`video_args` and :func:`audio_args` joined in one filter graph (the sound's inputs
+    after the shots'): what one ffmpeg cutting the program does, and what
+    :func:`render_program` runs where a second run would not find a core of its own.
+    """
+    video = video_args(shots, output, size, fps, settings, encoder, threads, ffmpeg, "mp4")
+    if not sounds:
+        return video
+    duration = sum(s.n for s in shots) / float(fps)
+    audio = audio_args(sounds, start, duration, output, settings, ffmpeg)
+    cut = video.index("-filter_complex")
+    a_cut = audio.index("-filter_complex")
+    # The sound's inputs come after the shots': its input numbers move up by that many.
+    n = len(shots)
+    graph = audio[a_cut + 1]
+    for i in reversed(range(len(sounds))):
+        graph = graph.replace(f"[{i}:a:", f"[{i + n}:a:")
+    tail = video[video.index("[vout]") + 1 :]
+    tail.remove("-an")
+    # -t, not -frames:v: a frame count stops the muxer before the AAC encoder's last packets.
+    at = tail.index("-frames:v")
+    tail[at : at + 2] = ["-t", _seconds(duration)]
+    return [
+        *video[:cut],
+        *audio[audio.index("-y") + 1 : a_cut],
+        "-filter_complex",
+        f"{video[cut + 1]};{graph}",
+        "-map",
+        "[vout]",
+        "-map",
+        "[aout]",
+        "-c:a",
+        "aac",
+        "-b:a",
+        settings.audio_bitrate,
+        *tail[:-1],
+        "-movflags",
+        "+faststart",
+        tail[-1],
+    ]
+
+
 def _runs(shots: Sequence[Shot], n: int) -> list[list[Shot]]:
     """Consecutive shots cut into about ``n`` runs of similar length (at most 40 shots each)."""
     total = sum(s.n for s in shots)
@@ -192,10 +247,27 @@ def _runs(shots: Sequence[Shot], n: int) -> list[list[Shot]]:
     return [r for r in runs if r]
 
 
-def _run(args: list[str]) -> None:
-    proc = subprocess.run(args, capture_output=True, check=False)
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stderr.decode(errors="replace").splitlines() if ln.strip()]
+def _run(args: list[str], bar: tqdm | None = None) -> None:
+    """Run ffmpeg; with ``bar``, advance it by the frames ffmpeg reports having written."""
+    if bar is not None:
+        args = [*args[:1], "-progress", "pipe:1", "-nostats", *args[1:]]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        written = 0
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            key, _, value = raw.decode(errors="replace").strip().partition("=")
+            if key == "frame" and value.isdigit() and bar is not None:
+                bar.update(int(value) - written)
+                written = int(value)
+        err = proc.stderr.read() if proc.stderr is not None else b""
+        code = proc.wait()
+    except BaseException:
+        proc.kill()
+        proc.wait()
+        raise
+    if code != 0:
+        lines = [ln for ln in err.decode(errors="replace").splitlines() if ln.strip()]
         raise ToolError(f"ffmpeg failed while rendering the program: {(lines or ['?'])[-1][:200]}")
 
 
@@ -207,6 +279,11 @@ def render_program(
 ) -> Path:
     """Render the program cut to ``output`` (mp4, H.264 and AAC, ``+faststart``).
 
+    One ffmpeg for picture and sound where the machine has fewer than 8 cores (x264's threads
+    fill them; on 2 cores, two runs side by side took as long); else runs of shots, one per 4
+    cores (``settings.jobs`` runs when given), the sound beside them, joined without
+    re-encoding.
+
     Parameters
     ----------
     analysis : MulticamAnalysis
@@ -216,7 +293,7 @@ def render_program(
     settings : RenderSettings
         Encoder (``auto`` picks NVENC where it works), preset, CRF, audio bitrate, jobs.
     progress : bool
-        Show a progress bar.
+        Show a progress bar (frames of the program).
 
     Returns
     -------
@@ -235,26 +312,53 @@ def render_program(
     size = program_size(analysis)
     fps = analysis.fps
     n_cores = cores()
-    jobs = settings.jobs or n_cores
-    runs = _runs(shots, jobs)
-    threads = max(2, -(-n_cores // max(1, min(jobs, len(runs)))))
+    runs = _runs(shots, settings.jobs or max(1, n_cores // 4))
     sounds = program_sounds(analysis)
     start = float(Fraction(frames(analysis.span[0], fps)) / fps)
     duration = sum(s.n for s in shots) / float(fps)
+    bar = tqdm(total=sum(s.n for s in shots), unit="frame", desc="program", disable=not progress)
+    try:
+        if len(runs) == 1:
+            with atomic_path(output) as tmp:
+                args = program_args(
+                    shots, sounds, tmp, size, fps, start, settings, encoder, 0, ffmpeg
+                )
+                _run(args, bar)
+            return Path(output)
+        return _render_runs(
+            runs, sounds, Path(output), size, fps, start, duration, settings, encoder, bar
+        )
+    finally:
+        bar.close()
+
+
+def _render_runs(
+    runs: Sequence[Sequence[Shot]],
+    sounds: Sequence[ShootFile],
+    output: Path,
+    size: tuple[int, int],
+    fps: Fraction,
+    start: float,
+    duration: float,
+    settings: RenderSettings,
+    encoder: str,
+    bar: tqdm,
+) -> Path:
+    """Runs of shots encoded side by side with the sound, then joined without re-encoding."""
+    ffmpeg = _require("ffmpeg")
+    threads = max(2, -(-cores() // len(runs)))
     folder = Path(tempfile.mkdtemp(prefix="facetrack-program-"))
     try:
         pieces = [folder / f"run{i:04d}.ts" for i in range(len(runs))]
         tasks = [
-            video_args(run, piece, size, fps, settings, encoder, threads, ffmpeg)
+            (video_args(run, piece, size, fps, settings, encoder, threads, ffmpeg), bar)
             for run, piece in zip(runs, pieces)
         ]
         sound = folder / "sound.m4a"
         if sounds:
-            tasks.append(audio_args(sounds, start, duration, sound, settings, ffmpeg))
-        bar = tqdm(total=len(tasks) + 1, unit="step", desc="program", disable=not progress)
-        with ThreadPoolExecutor(max(1, min(jobs, len(tasks)))) as pool:
-            for _ in pool.map(_run, tasks):
-                bar.update(1)
+            tasks.append((audio_args(sounds, start, duration, sound, settings, ffmpeg), None))
+        with ThreadPoolExecutor(len(tasks)) as pool:
+            list(pool.map(lambda task: _run(*task), tasks))
         listing = folder / "pieces.txt"
         listing.write_text("".join(f"file '{p.as_posix()}'\n" for p in pieces), encoding="utf-8")
         with atomic_path(output) as tmp:
@@ -265,8 +369,6 @@ def render_program(
             args += ["-c", "copy", "-map_metadata", "-1", "-movflags", "+faststart"]
             args += ["-f", "mp4", _file_url(tmp)]
             _run(args)
-        bar.update(1)
-        bar.close()
-        return Path(output)
+        return output
     finally:
         shutil.rmtree(folder, ignore_errors=True)
