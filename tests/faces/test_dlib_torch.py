@@ -94,7 +94,9 @@ def test_descriptors_equal_dlibs_on_two_shot(dlib_net, torch_net) -> None:
 
 @pytest.mark.skipif(not FACES.is_dir(), reason="../shared/samples/faces is absent")
 def test_descriptors_equal_dlibs_on_real_photos(dlib_net, torch_net) -> None:
-    photos = sorted(FACES.glob("*.jpg"))
+    # Every fourth photo: a dozen people's faces under other light and cameras (dlib's own
+    # network takes a seventh of a second a face; bench/face_descriptor.py compares them all).
+    photos = sorted(FACES.glob("*.jpg"))[::4]
     images = [cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB) for p in photos]
     chips = _chips(images, dlib_net)
     assert len(chips) >= len(photos)
