@@ -18,7 +18,6 @@ their own.
 from __future__ import annotations
 
 import itertools
-import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
@@ -26,10 +25,9 @@ from pathlib import Path
 import opentimelineio as otio
 
 from facetrack_otio.exports.fcp7 import _rate_element, _samplecharacteristics, _text
-from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, ShootFile
-from facetrack_otio.multicam.timeline import frames, read_multicam
+from facetrack_otio.multicam.timeline import frames
 
 SUFFIX = ".xml"
 
@@ -225,24 +223,3 @@ def to_string(analysis: MulticamAnalysis) -> str:
     ET.indent(root, space="    ")
     body = ET.tostring(root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + body + "\n"
-
-
-def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:
-    """Write ``STEM.xml`` of a multicam timeline into ``outdir``.
-
-    Parameters
-    ----------
-    timeline : opentimelineio.schema.Timeline
-        A ``facetrack multicam`` timeline.
-    outdir : str or os.PathLike
-        Output folder.
-    stem : str
-        File name without suffix.
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    path = Path(outdir) / f"{stem}{SUFFIX}"
-    atomic_write_text(path, to_string(read_multicam(timeline)))
-    return [path]

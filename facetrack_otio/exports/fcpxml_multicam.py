@@ -17,18 +17,14 @@ Times are rational seconds on the program's frame grid; a microphone keeps its s
 from __future__ import annotations
 
 import math
-import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-import opentimelineio as otio
-
 from facetrack_otio.exports.fcpxml import format_name
-from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, MIC, ShootFile
-from facetrack_otio.multicam.timeline import frames, read_multicam
+from facetrack_otio.multicam.timeline import frames
 
 SUFFIX = ".fcpxml"
 VERSION = "1.8"
@@ -244,24 +240,3 @@ def _sources(clip: ET.Element, video: str, audio: list[str]) -> None:
         both = angle_id == video and angle_id in audio
         enable = "all" if both else "video" if angle_id == video else "audio"
         ET.SubElement(clip, "mc-source", {"angleID": angle_id, "srcEnable": enable})
-
-
-def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:
-    """Write ``STEM.fcpxml`` of a multicam timeline into ``outdir``.
-
-    Parameters
-    ----------
-    timeline : opentimelineio.schema.Timeline
-        A ``facetrack multicam`` timeline.
-    outdir : str or os.PathLike
-        Output folder.
-    stem : str
-        File name without suffix.
-
-    Returns
-    -------
-    list of pathlib.Path
-    """
-    path = Path(outdir) / f"{stem}{SUFFIX}"
-    atomic_write_text(path, to_string(read_multicam(timeline)))
-    return [path]

@@ -17,21 +17,22 @@ again (``facetrack export``) after names were given.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import opentimelineio as otio
 
 from facetrack_otio.exports import (
+    Writer,
     edl,
+    export_timeline,
     fcp7_multicam,
     fcpxml_multicam,
     otio_json,
-    resolve_formats,
-    unsupported_formats,
 )
 from facetrack_otio.exports.rttm import write_rttm
 from facetrack_otio.fsutil import atomic_write_text
+from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.timeline import read_multicam
 
 
@@ -57,10 +58,23 @@ def write_rttm_file(
     return [write_rttm(Path(outdir) / f"{stem}.rttm", analysis.name, segments)]
 
 
-FORMATS = {
+def _writer(suffix: str, to_string: Callable[[MulticamAnalysis], str]) -> Writer:
+    """A format's writer: ``STEM.<suffix>`` made from the analysis the timeline holds."""
+
+    def write(
+        timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str
+    ) -> list[Path]:
+        path = Path(outdir) / f"{stem}{suffix}"
+        atomic_write_text(path, to_string(read_multicam(timeline)))
+        return [path]
+
+    return write
+
+
+FORMATS: dict[str, Writer] = {
     "otio": otio_json.write,
-    "fcpxml": fcpxml_multicam.write,
-    "fcp7": fcp7_multicam.write,
+    "fcpxml": _writer(fcpxml_multicam.SUFFIX, fcpxml_multicam.to_string),
+    "fcp7": _writer(fcp7_multicam.SUFFIX, fcp7_multicam.to_string),
     "edl": write_edl,
     "rttm": write_rttm_file,
 }
@@ -73,34 +87,10 @@ def export_multicam(
     formats: Sequence[str] = ("all",),
     skip_unsupported: bool = False,
 ) -> list[Path]:
-    """Write a multicam timeline in the chosen formats.
+    """Write a multicam timeline in the chosen formats (see :data:`FORMATS`).
 
-    Parameters
-    ----------
-    timeline : opentimelineio.schema.Timeline
-        A ``facetrack multicam`` timeline.
-    outdir : str or os.PathLike
-        Output folder (created when missing).
-    stem : str
-        File name stem.
-    formats : sequence of str
-        Format names (as ``facetrack export`` takes them) or ``all``.
-    skip_unsupported : bool
-        Leave out the formats in SMPTE timecode at a rate without it (EDL, FCP7 XML at 15
-        fps) instead of refusing.
-
-    Returns
-    -------
-    list of pathlib.Path
-        Every file written.
+    Parameters and result as :func:`~facetrack_otio.exports.export_timeline`, whose format
+    names, aliases and left-out formats (EDL and FCP7 XML at a rate without timecode) these
+    are.
     """
-    chosen = resolve_formats(formats)
-    if skip_unsupported:
-        missing = unsupported_formats(timeline)
-        chosen = [f for f in chosen if f not in missing]
-    out = Path(outdir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    for fmt in chosen:
-        written.extend(FORMATS[fmt](timeline, out, stem))
-    return written
+    return export_timeline(timeline, outdir, stem, formats, skip_unsupported, writers=FORMATS)

@@ -33,17 +33,15 @@ from facetrack_otio.report.chart import (
     WIDTH,
     Chart,
     Lane,
-    Line,
     Rect,
     Shape,
     Text,
-    _clock,
-    _tick_step,
+    time_axis,
     to_png,
     to_svg,
 )
 from facetrack_otio.report.data import FALLBACK_HEX, MARKER_HEX, timecode
-from facetrack_otio.report.page import _CSS, _initials, data_uri, fps_text, seconds_text
+from facetrack_otio.report.page import _initials, data_uri, fps_text, page_top, seconds_text
 from facetrack_otio.report.versions import versions
 from facetrack_otio.timeline.meta import marker_color
 
@@ -151,17 +149,7 @@ def layout(a: MulticamAnalysis, width: int = WIDTH) -> Chart:
                 lane.shapes.append(Rect(x(seg.start), top + 6, w, LANE_H - 12, angle_hex(i)))
         lanes.append(lane)
 
-    axis: list[Shape] = []
-    bottom = TOP + lanes_h + 4
-    axis.append(Line(plot_x, bottom, plot_x + plot_w, bottom, MUTED))
-    step = _tick_step(t_end, plot_w)
-    k = 0
-    while k * step <= t_end + 1e-6:
-        tx = x(k * step)
-        axis.append(Line(tx, bottom, tx, bottom + 5, MUTED))
-        anchor = "start" if k == 0 else "middle"
-        axis.append(Text(tx, bottom + 19, _clock(k * step), 11, anchor, MUTED))
-        k += 1
+    axis = time_axis(x, plot_x, plot_w, TOP + lanes_h + 4, t_end)
     return Chart(width, height, background, lanes, axis)
 
 
@@ -255,7 +243,6 @@ def render_page(a: MulticamAnalysis, chart: Chart, folder: Path) -> str:
         f"{seconds_text(end - start)} · {len(a.program)} shots · faces described by "
         f"{escape(a.embedder or '?')}"
     )
-    warnings = "".join(f'<p class="warn">{escape(w)}</p>' for w in a.warnings)
     legend = "".join(
         f'<span style="background:{angle_hex(i)}"></span>{escape(f.label)}'
         for i, f in enumerate(a.angles)
@@ -263,20 +250,7 @@ def render_page(a: MulticamAnalysis, chart: Chart, folder: Path) -> str:
     timings = ", ".join(f"{escape(k)} {v:.2f} s" for k, v in a.timings.items())
     shown = versions()
     vers = ", ".join(f"{escape(k)} {escape(v)}" for k, v in shown.items())
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<header>
-<h1>{escape(title)}</h1>
-<p class="meta">{meta}</p>
-</header>
-{warnings}
+    return f"""{page_top(title, meta, a.warnings)}
 <section id="files">
 <h2>Files on the shoot clock</h2>
 <p class="meta">Each file's start on one clock (the earliest file starts at 0), found from its
