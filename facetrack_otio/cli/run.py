@@ -99,9 +99,12 @@ def main(args: argparse.Namespace) -> int:
         if note:  # a rate without timecode (15 fps): the other formats are still written
             log.warning("warning: %s", note)
             timeline.metadata["facetrack"]["warnings"].append(note)
-        written = export_timeline(timeline, stage, stem, skip_unsupported=True)
+        # The report shows the stage timings (so does --json); the exported timeline leaves
+        # them out so that its bytes depend on the input and settings alone, as in a batch.
+        written = write_report(timeline, stage)
+        timeline.metadata["facetrack"].pop("timings", None)
+        written += export_timeline(timeline, stage, stem, skip_unsupported=True)
         written += [stage / rel for rel in thumbs.values()]
-        written += write_report(timeline, stage)
         failures: list[str] = []
         encoder = None
         if not args.no_render and analysis.turns:

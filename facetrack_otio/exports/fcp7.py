@@ -22,7 +22,7 @@ import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import opentimelineio as otio
 
@@ -80,10 +80,13 @@ def _prepare(seq: Sequence) -> otio.schema.Timeline:
         elif not url:
             # Media without a file (an EDL's reel, its black): the adapter only writes files
             # it has a URL for; the placeholder's <pathurl> goes again in _normalise.
+            name = offline_name(clip)
             ref = otio.schema.ExternalReference(
-                target_url=_OFFLINE, available_range=ref.available_range, metadata=ref.metadata
+                target_url=_OFFLINE + quote(name),  # one file per reel, as the adapter keys them
+                available_range=ref.available_range,
+                metadata=ref.metadata,
             )
-            ref.name = offline_name(clip)
+            ref.name = name
             clip.media_reference = ref
         if ref.available_range is None:  # the adapter needs one for every file
             ref.available_range = clip.source_range
@@ -143,7 +146,7 @@ def _normalise(raw: str, seq: Sequence) -> str:
 
     for file_el in root.iter("file"):
         url = file_el.find("pathurl")
-        if url is not None and url.text == _OFFLINE:  # an offline file: a name, no path
+        if url is not None and (url.text or "").startswith(_OFFLINE):  # a name, no path
             file_el.remove(url)
         media = file_el.find("media")
         if media is None:
@@ -183,7 +186,8 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
     Raises
     ------
     InputError
-        When the rate has no SMPTE timecode (e.g. 12.5 fps), which xmeml requires.
+        When the rate has no SMPTE timecode (e.g. 12.5 fps), which xmeml requires, or a track
+        holds a nested composition.
     """
     seq = Sequence.of(timeline, drop_frame)
     try:

@@ -23,8 +23,7 @@ in the shape Final Cut and Resolve import, and validates against Apple's FCPXML 
 
 FCPXML keeps names, cuts, lanes, transitions on the storyline and markers; track names,
 marker colours, a transition on a lane (written as a cut) and other tools' metadata stay in
-the ``.otio`` file. A nested stack (compound clip) is refused: flatten it first
-(``otiotool --flatten video``).
+the ``.otio`` file. A nested composition (compound clip) is refused (:meth:`Sequence.items`).
 """
 
 from __future__ import annotations
@@ -104,17 +103,11 @@ class _Item:
 def _items(track: otio.schema.Track, seq: Sequence) -> list[_Item]:
     out: list[_Item] = []
     offset = 0
-    for item in track:
+    for item in seq.items(track):
         if isinstance(item, otio.schema.Transition):
             cut_in, cut_out = seq.frames(item.in_offset), seq.frames(item.out_offset)
             out.append(_Item(item, offset, cut_in=cut_in, cut_out=cut_out))
             continue
-        if not isinstance(item, (otio.schema.Clip, otio.schema.Gap)):
-            raise InputError(
-                f"track {track.name!r}: {item.schema_name()} {item.name!r} (a nested "
-                "composition) is not supported in FCPXML export; flatten the timeline first "
-                "(otiotool --flatten video)"
-            )
         try:
             r = item.trimmed_range()
         except otio.exceptions.OTIOError:

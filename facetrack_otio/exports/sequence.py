@@ -29,6 +29,7 @@ from typing import Any
 
 import opentimelineio as otio
 
+from facetrack_otio.errors import InputError
 from facetrack_otio.timeline.meta import (
     adapter_copy,
     facetrack_md,
@@ -204,6 +205,25 @@ class Sequence:
         """Whole frames as an OTIO time at the sequence rate."""
         return otio.opentime.RationalTime(frames, self.rate)
 
+    def items(self, track: otio.schema.Track) -> list[otio.core.Composable]:
+        """The clips, gaps and transitions of a track.
+
+        Raises
+        ------
+        InputError
+            On a nested composition (a stack or track inside the track: a compound clip),
+            which none of the editor formats is written with here.
+        """
+        items = list(track)
+        for item in items:
+            if isinstance(item, otio.core.Composition):
+                raise InputError(
+                    f"track {track.name!r}: {item.schema_name()} {item.name!r} is a nested "
+                    "composition (a compound clip), which facetrack's writers do not write; "
+                    "flatten it in the editor first"
+                )
+        return items
+
     def _range(self, r: otio.opentime.TimeRange) -> otio.opentime.TimeRange:
         return otio.opentime.TimeRange(
             self.time(self.frames(r.start_time)), self.time(self.frames(r.duration))
@@ -226,6 +246,7 @@ class Sequence:
         -------
         opentimelineio.schema.Track
         """
+        self.items(track)
         out = adapter_copy(track)
         out.source_range = None
         for marker in out.markers:
