@@ -24,7 +24,7 @@ from facetrack_otio.errors import InputError
 from facetrack_otio.exports.sequence import frames_at
 from facetrack_otio.media.probe import probe
 from tests.adapters.conftest import DTD, SAMPLES
-from tests.exports.fcpxml_layout import expected_layout, layout, seconds
+from tests.exports.fcpxml_layout import expected_layout, frames, layout, seconds
 
 BIN = Path(sys.executable).parent
 NTSC = Fraction(30000, 1001)
@@ -185,7 +185,11 @@ def foreign_timeline(rate: float = 29.97) -> otio.schema.Timeline:
     v1.extend([first, otio.schema.Gap(source_range=tr(0, 30)), clip("Shot two", take, 400, 60)])
     v2.extend([otio.schema.Gap(source_range=tr(0, 45)), clip("Cutaway", "file:///b.mov", 10, 50)])
     a1.append(clip("Dialogue", take, 100, 180))
+    v2[1].markers.append(
+        otio.schema.Marker(name="B roll note", marked_range=tr(20, 0), comment="check colour")
+    )
     tl.tracks.extend([v1, v2, a1])
+    tl.tracks.markers.append(otio.schema.Marker(name="Act two", marked_range=tr(100, 0)))
     return tl
 
 
@@ -197,7 +201,17 @@ def test_a_timeline_made_elsewhere(tmp_path: Path, dtd: etree.DTD) -> None:
     root = etree.fromstring(fcpxml.encode())
     sequence = root.find("library/event/project/sequence")
     assert sequence.get("tcStart") == "18018/5s" and sequence.get("tcFormat") == "NDF"
-    assert [m.get("value") for m in root.iter("marker")] == ["Look here"]
+    # Markers: a clip's in its source time (also on a lane), the timeline's on the gap under it.
+    seq_start = 108000
+    marks = {
+        m.get("value"): (m.getparent().get("name"), frames(m.get("start"), 1 / fps), m.get("note"))
+        for m in root.iter("marker")
+    }
+    assert marks == {
+        "Look here": ("Shot one", 120, None),
+        "B roll note": ("Cutaway", 20, "check colour"),
+        "Act two": ("Gap", seq_start + 100, None),
+    }
     assert root.find("library/event").get("name") == "Interview cut"
 
     check_fcp7(otio.adapters.write_to_string(timeline, "facetrack_fcp7"), timeline, fps)
