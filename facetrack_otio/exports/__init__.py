@@ -11,7 +11,10 @@ rttm       STEM.rttm                    diarization tools (who speaks when)
 =========  ===========================  ==============================================
 
 Every writer takes the timeline (not the analysis), so a saved ``.otio`` can be exported
-again later.
+again later. The FCPXML, FCP7 XML and EDL writers take any OTIO timeline, not only facetrack's
+(:mod:`facetrack_otio.exports.sequence` fills in what another tool's timeline does not say),
+and are OTIO adapters too: ``facetrack_fcpxml``, ``facetrack_fcp7`` and ``facetrack_edl``
+(``adapters/``, :mod:`facetrack_otio.exports.otio_adapter`).
 """
 
 from __future__ import annotations

@@ -1,11 +1,15 @@
 """CMX 3600 EDLs: ``STEM.edl`` (the program) and ``STEM.<label>.edl`` per speaker.
 
 An EDL holds one video track and no metadata, so the program and each speaker's track get a
-file of their own (named with :attr:`Person.label`, e.g. ``talk.speaker-2.edl``). Written by
-OTIO's ``cmx_3600`` adapter at the source's rate, then:
+file of their own (named with :attr:`Person.label`, e.g. ``talk.speaker-2.edl``; another
+timeline's extra video tracks ``track-2`` ...; :func:`to_string` writes the one asked for).
+Written by OTIO's ``cmx_3600`` adapter at the timeline's exact rate, from a copy whose times
+are whole frames of it (:class:`~facetrack_otio.exports.sequence.Sequence`: any timeline
+works), then:
 
 - timecodes are drop-frame only when the source's start timecode is (the adapter makes every
-  29.97 EDL drop-frame), and an ``FCM:`` line says which;
+  29.97 EDL drop-frame; ``Sequence`` says how other timelines decide), and an ``FCM:`` line
+  says which;
 - record timecodes start at the timeline's start (the source's start timecode when it has
   one), as the ``.otio``, FCPXML and FCP7 XML sequences do.
 

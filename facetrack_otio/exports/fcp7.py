@@ -1,11 +1,16 @@
-"""Final Cut Pro 7 XML (xmeml) for Premiere Pro and Resolve (``STEM.xml``).
+"""Final Cut Pro 7 XML (xmeml) for Premiere Pro and Resolve (``STEM.xml``), from any timeline.
 
-Written by OTIO's ``fcp_xml`` adapter, then touched up for Premiere:
+Written by OTIO's ``fcp_xml`` adapter from a copy of the timeline whose times are whole frames
+at its exact rate and which starts at its record start
+(:class:`~facetrack_otio.exports.sequence.Sequence`, so a timeline made elsewhere works too;
+media without a file, such as an EDL's reels, becomes an offline file named after the reel,
+which the adapter alone would fail on), then touched up for Premiere:
 
 - clip markers count frames from the start of the media, like clip in/out points (the adapter
   writes them in timecode frames, which puts them far past the media when the source has a
   start timecode);
-- timecodes are drop-frame only when the source's are;
+- timecodes are drop-frame only when the source's are (``Sequence`` says how other timelines
+  decide);
 - each clip item has one ``rate`` (the adapter repeats it), audio clip items name the source
   track they play (``sourcetrack``), and the file and sequence carry the frame size;
 - the file's name is the plain file name (not percent-encoded); its ``pathurl`` stays an
@@ -13,7 +18,7 @@ Written by OTIO's ``fcp_xml`` adapter, then touched up for Premiere:
 
 The NTSC flag comes from the adapter (``TRUE`` for 29.97 and the other 1000/1001 rates).
 Tracks keep their order (program, speakers, audio) but not their names, which xmeml has no
-place for; facetrack's metadata stays in the ``.otio`` file.
+place for; facetrack's metadata stays in the ``.otio`` file. A nested composition is refused.
 """
 
 from __future__ import annotations

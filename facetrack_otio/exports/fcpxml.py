@@ -290,9 +290,11 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
     start = seq.start
     spine = ET.Element("spine")
     parents: list[tuple[ET.Element, _Item | None, int, int]] = []  # element, item, offset, start
+    story_end = max([it.end for it in story], default=0)
     for it in story:
         if it.is_transition:
-            if it.offset > 0 and it.cut_in + it.cut_out > 0:
+            # Between two items only (FCPXML has no fade from or to nothing on a storyline).
+            if 0 < it.offset < story_end and it.cut_in + it.cut_out > 0:
                 ET.SubElement(
                     spine,
                     "transition",
@@ -311,7 +313,6 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
             own_start = start + it.offset
         spine.append(el)
         parents.append((el, it, it.offset, own_start))
-    story_end = max([it.end for it in story], default=0)
     end = max([story_end] + [it.end for _, items, _ in lanes for it in items])
     if end > story_end or not parents:  # anchored items need a storyline under them
         spine.append(w.gap(start + story_end, max(end - story_end, 1)))
