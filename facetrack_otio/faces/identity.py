@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from facetrack_otio.clustering import average_linkage
+
 if TYPE_CHECKING:
     from facetrack_otio.config import FaceSettings
     from facetrack_otio.faces.tracks import FaceTracks
@@ -36,13 +38,7 @@ def _overlaps(spans: np.ndarray) -> np.ndarray:
 
 
 def cluster_tracklets(embeddings: np.ndarray, spans: np.ndarray, threshold: float) -> np.ndarray:
-    """Average-linkage clustering with cannot-link constraints.
-
-    Two clusters join while the mean similarity of their members is at least ``threshold``,
-    the most similar pair first; two clusters holding tracklets seen in the same frame never
-    join. Each row keeps its best partner, so a merge only rescans the rows that pointed at
-    the merged pair: near n^2 work in all (1,000 tracklets in well under a second), where
-    comparing every pair of clusters at every merge grew past n^3.
+    """Average-linkage clustering of tracklets; two seen in the same frame never join.
 
     Parameters
     ----------
@@ -58,56 +54,9 @@ def cluster_tracklets(embeddings: np.ndarray, spans: np.ndarray, threshold: floa
     np.ndarray
         (N,) cluster label per tracklet, 0..K-1, numbered in order of first member.
     """
-    n = len(embeddings)
-    if n == 0:
+    if not len(embeddings):
         return np.zeros(0, dtype=np.int64)
-    emb = np.asarray(embeddings, dtype=np.float64)
-    total = emb @ emb.T  # sum of member similarities between two clusters
-    blocked = _overlaps(np.asarray(spans))
-    np.fill_diagonal(blocked, True)
-    size = np.ones(n)
-    alive = np.ones(n, dtype=bool)
-    members = np.arange(n)  # cluster (its first tracklet) of each tracklet
-
-    def scores(rows: np.ndarray | int) -> np.ndarray:
-        avg = total[rows] / (size[rows, None] if np.ndim(rows) else size[rows]) / size
-        return np.where(blocked[rows] | ~alive, -np.inf, avg)
-
-    avg = scores(np.arange(n))
-    best = avg.argmax(axis=1)
-    best_score = avg[np.arange(n), best]
-    while True:
-        a = int(best_score.argmax())
-        if not best_score[a] >= threshold:
-            break
-        b = int(best[a])
-        a, b = min(a, b), max(a, b)  # the earlier cluster keeps its place
-        total[a] += total[b]
-        total[:, a] = total[a]
-        blocked[a] |= blocked[b]
-        blocked[:, a] = blocked[a]
-        size[a] += size[b]
-        alive[b] = False
-        members[members == b] = a
-        best_score[b] = -np.inf
-        row = scores(a)
-        best[a], best_score[a] = int(row.argmax()), float(row.max())
-        # Other rows: their score with the new cluster changed; rows that pointed at a or b
-        # are rescanned, the others only compare with it.
-        column = scores(a)  # symmetric: row a is column a
-        others = np.flatnonzero(alive)
-        others = others[others != a]
-        stale = others[(best[others] == a) | (best[others] == b)]
-        if stale.size:
-            rows = scores(stale)
-            best[stale] = rows.argmax(axis=1)
-            best_score[stale] = rows[np.arange(stale.size), best[stale]]
-        fresh = others[(best[others] != a) & (best[others] != b)]
-        better = fresh[column[fresh] > best_score[fresh]]
-        best[better] = a
-        best_score[better] = column[better]
-    _, labels = np.unique(members, return_inverse=True)
-    return labels.astype(np.int64)
+    return average_linkage(embeddings, threshold, cannot_link=_overlaps(np.asarray(spans)))
 
 
 def assign_people(tracks: FaceTracks, settings: FaceSettings) -> None:
