@@ -125,7 +125,7 @@ def cluster_in_blocks(
     embeddings: np.ndarray,
     threshold: float,
     groups: np.ndarray | None = None,
-    block: int = 1500,
+    block: int = 1000,
     n_clusters: int | None = None,
 ) -> np.ndarray:
     """:func:`average_linkage` in bounded memory: consecutive blocks of ``block`` items are

@@ -29,6 +29,7 @@ _HOP = 160  # 10 ms
 _MELS = 40
 PARTIAL = 160  # frames (1.6 s) per network input, as it was trained
 _TARGET_DBFS = -30.0  # the level the network was trained at
+_BLOCK = 128  # windows described at a time
 
 
 def weights_path() -> Path | None:
@@ -141,24 +142,19 @@ class VoiceEncoder:
     def _embed(
         self, pcm: Samples, windows: Sequence[tuple[float, float]], sample_rate: int
     ) -> np.ndarray:
-        """(N, 256) L2-normalised embeddings of the ``windows`` (start, end seconds) of ``pcm``.
-
-        Each window is brought to the level the network was trained at, cut into 1.6 s
-        pieces (half overlapping; a shorter window is one piece) whose embeddings are averaged.
-
-        Parameters
-        ----------
-        pcm : np.ndarray or PcmFile
-            Mono 16 kHz audio, int16 or float in -1..1.
-        windows : sequence of (float, float)
-            Stretches to describe, in seconds.
-        sample_rate : int
-            Must be 16000.
-        """
+        # Each window is brought to the level the network was trained at and cut into 1.6 s
+        # pieces (half overlapping; a shorter window is one piece) whose embeddings are
+        # averaged.
         if sample_rate != RATE:
             raise ValueError(f"the voice encoder takes {RATE} Hz audio, not {sample_rate}")
-        if not len(windows):
-            return np.zeros((0, self.dim), dtype=np.float32)
+        out = np.zeros((len(windows), self.dim), dtype=np.float32)
+        # A block of windows at a time: an hour's spectrograms at once would take ~170 MB.
+        for first in range(0, len(windows), _BLOCK):
+            part = windows[first : first + _BLOCK]
+            out[first : first + len(part)] = self._embed_block(pcm, part)
+        return out
+
+    def _embed_block(self, pcm: Samples, windows: Sequence[tuple[float, float]]) -> np.ndarray:
         pieces: list[np.ndarray] = []
         owner: list[int] = []
         for i, (a, b) in enumerate(windows):
@@ -186,12 +182,9 @@ class VoiceEncoder:
         for length, idx in by_length.items():
             if length == 0:
                 continue
-            for k in range(0, len(idx), 256):
-                chunk = idx[k : k + 256]
-                batch = torch.from_numpy(np.stack([pieces[j] for j in chunk]))
-                emb = self.net(batch).numpy()
-                for j, e in zip(chunk, emb):
-                    out[owner[j]] += e
+            batch = torch.from_numpy(np.stack([pieces[j] for j in idx]))
+            for j, e in zip(idx, self.net(batch).numpy()):
+                out[owner[j]] += e
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-9)
 
