@@ -109,6 +109,8 @@ def unsupported_formats(timeline: otio.schema.Timeline) -> dict[str, str]:
         otio.opentime.to_timecode(otio.opentime.RationalTime(0, float(fps)), float(fps))
     except ValueError:
         return dict.fromkeys(_TIMECODE_FORMATS, f"SMPTE timecode has no {float(fps):g} fps")
+    if not timeline.video_tracks():
+        return {"edl": "the timeline is sound only and an EDL cuts a picture track"}
     return {}
 
 

@@ -258,7 +258,7 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
     timeline : opentimelineio.schema.Timeline
         Any flat timeline (clips, gaps and transitions on its tracks; left unchanged): its first
         video track becomes the primary storyline, the other video tracks lanes above it, the
-        audio tracks lanes below it.
+        audio tracks lanes below it. Without video, the first audio track is the storyline.
     drop_frame : bool, optional
         Drop-frame (True) or non-drop (False) timecode at 29.97 and 59.94 fps; by default as
         the source's timecode is (see :class:`~facetrack_otio.exports.sequence.Sequence`).
@@ -270,19 +270,26 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
     Raises
     ------
     InputError
-        When the timeline has no video track or holds a nested composition.
+        When the timeline has no track or holds a nested composition.
     """
     seq = Sequence.of(timeline, drop_frame)
     video, audio = seq.tracks(_VIDEO), seq.tracks(_AUDIO)
-    if not video:
-        raise InputError(f"timeline {timeline.name!r} has no video track to export")
-    story = _items(video[0], seq)
-    lanes = [(k, _items(t, seq), "video") for k, t in enumerate(video[1:], 1)]
-    lanes += [(-(j + 1), _items(t, seq), "audio") for j, t in enumerate(audio)]
+    if video:
+        story, story_kind = _items(video[0], seq), "video"
+        lanes = [(k, _items(t, seq), "video") for k, t in enumerate(video[1:], 1)]
+        lanes += [(-(j + 1), _items(t, seq), "audio") for j, t in enumerate(audio)]
+    elif audio:  # a sound-only timeline (a podcast): its first audio track is the storyline
+        story, story_kind = _items(audio[0], seq), "audio"
+        lanes = [(-(j + 1), _items(t, seq), "audio") for j, t in enumerate(audio[1:])]
+    else:
+        raise InputError(f"timeline {timeline.name!r} has no track to export")
 
     w = _Writer(seq)
     w.add_format()
-    w.gather([(_VIDEO, story)] + [(_AUDIO if k < 0 else _VIDEO, i) for k, i, _ in lanes])
+    w.gather(
+        [(_VIDEO if story_kind == "video" else _AUDIO, story)]
+        + [(_AUDIO if k < 0 else _VIDEO, i) for k, i, _ in lanes]
+    )
     w.add_assets()
 
     # The storyline: every clip an asset-clip at its exact place; gaps stay gaps. Storyline
@@ -306,7 +313,7 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
                 )
             continue
         if it.is_clip:
-            el = w.clip(it, None, start + it.offset, "video")
+            el = w.clip(it, None, start + it.offset, story_kind)
             own_start = it.start
         else:
             el = w.gap(start + it.offset, it.duration)
