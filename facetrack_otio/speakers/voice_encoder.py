@@ -157,23 +157,33 @@ class VoiceEncoder:
     def _embed_block(self, pcm: Samples, windows: Sequence[tuple[float, float]]) -> np.ndarray:
         pieces: list[np.ndarray] = []
         owner: list[int] = []
-        for i, (a, b) in enumerate(windows):
-            x = np.asarray(pcm[max(0, int(a * RATE)) : max(0, int(b * RATE))], dtype=np.float32)
+        for run in _runs(windows):
+            # One spectrogram per run of overlapping windows (they overlap threefold), sliced
+            # per window; a window's level is set by scaling its slice (power: gain squared).
+            a0 = windows[run[0]][0]
+            b0 = max(windows[i][1] for i in run)
+            first = max(0, int(a0 * RATE))
+            x = np.asarray(pcm[first : max(first, int(b0 * RATE))], dtype=np.float32)
             if pcm.dtype == np.int16:
                 x /= 32768.0
-            rms = float(np.sqrt(np.mean(x**2))) if len(x) else 0.0
-            if rms > 1e-5:
-                x *= 10 ** (_TARGET_DBFS / 20) / rms
             mel = mel_spectrogram(x)
-            if len(mel) <= PARTIAL:
-                starts = [0]
-            else:
-                starts = list(range(0, len(mel) - PARTIAL + 1, PARTIAL // 2))
-                if starts[-1] + PARTIAL < len(mel):
-                    starts.append(len(mel) - PARTIAL)
-            for s in starts:
-                pieces.append(mel[s : s + PARTIAL])
-                owner.append(i)
+            for i in run:
+                a, b = windows[i]
+                lo, hi = max(0, int(a * RATE)) - first, max(0, int(b * RATE)) - first
+                part = x[max(0, lo) : max(0, hi)]
+                rms = float(np.sqrt(np.mean(part**2))) if len(part) else 0.0
+                gain = (10 ** (_TARGET_DBFS / 20) / rms) ** 2 if rms > 1e-5 else 1.0
+                f0 = max(0, round(lo / _HOP))
+                frames = mel[f0 : f0 + 1 + len(part) // _HOP] * gain
+                if len(frames) <= PARTIAL:
+                    starts = [0]
+                else:
+                    starts = list(range(0, len(frames) - PARTIAL + 1, PARTIAL // 2))
+                    if starts[-1] + PARTIAL < len(frames):
+                        starts.append(len(frames) - PARTIAL)
+                for s in starts:
+                    pieces.append(frames[s : s + PARTIAL])
+                    owner.append(i)
         out = np.zeros((len(windows), self.dim), dtype=np.float32)
         # Pieces of one length go through the network together.
         by_length: dict[int, list[int]] = {}
@@ -182,11 +192,25 @@ class VoiceEncoder:
         for length, idx in by_length.items():
             if length == 0:
                 continue
-            batch = torch.from_numpy(np.stack([pieces[j] for j in idx]))
+            batch = torch.from_numpy(np.stack([pieces[j] for j in idx]).astype(np.float32))
             for j, e in zip(idx, self.net(batch).numpy()):
                 out[owner[j]] += e
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.maximum(norms, 1e-9)
+
+
+def _runs(windows: Sequence[tuple[float, float]], longest: float = 60.0) -> list[list[int]]:
+    """Indexes of ``windows`` in runs that overlap or touch, each at most ``longest`` s."""
+    runs: list[list[int]] = []
+    start = end = 0.0
+    for i, (a, b) in enumerate(windows):
+        if runs and start <= a <= end + 0.05 and b - start <= longest:
+            runs[-1].append(i)
+            end = max(end, b)
+        else:
+            runs.append([i])
+            start, end = a, b
+    return runs
 
 
 def voice_encoder_unavailable() -> str | None:
