@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from facetrack_otio.errors import InputError
-from facetrack_otio.fsutil import staging_folder
+from facetrack_otio.fsutil import readable_file, staging_folder
 
 log = logging.getLogger("facetrack")
 
@@ -153,12 +153,11 @@ def render_settings(args: argparse.Namespace) -> Any:
     """The render settings of the --config file, with the rendering flags given applied."""
     keys = ("crf", "preset", "pad", "jobs", "per", "aspect", "segment", "annotate", "encoder")
     values = {k: getattr(args, k, None) for k in keys}
+    base = file_settings(args).render
     try:
-        return dataclasses.replace(
-            file_settings(args).render, **{k: v for k, v in values.items() if v is not None}
-        )
+        return dataclasses.replace(base, **{k: v for k, v in values.items() if v is not None})
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise flag_error(exc) from None
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:
@@ -182,10 +181,26 @@ def settings_from_args(args: argparse.Namespace) -> Any:
             },
         )
     except ValueError as exc:
-        raise InputError(str(exc)) from None
-    if settings.audio_stream < 0:
-        raise InputError("--audio-stream must be 0 or more")
+        raise flag_error(exc) from None
+    if settings.faces.embedder_weights and "embedder_weights" in faces:
+        readable_file(settings.faces.embedder_weights, "weights file")
     return settings
+
+
+def flag_error(exc: ValueError) -> InputError:
+    """A setting's refusal of a value given by a flag, naming the flag: ``--max-fps must be
+    above 0, got -1.0`` (the settings say ``max_fps``)."""
+    text = str(exc)
+    name, _, rest = text.partition(" ")
+    if name in _FLAGGED:
+        text = f"--{name.replace('_', '-')} {rest}"
+    return InputError(text)
+
+
+# Settings that flags set, under the same name with dashes.
+_FLAGGED = frozenset(
+    {"max_fps", "max_side", "audio_stream", "crf", "preset", "pad", "jobs", "segment", "tracker"}
+)
 
 
 def _fields(obj: Any) -> dict[str, Any]:

@@ -39,8 +39,12 @@ def reframe_keyframes(timeline: otio.schema.Timeline) -> dict[int, np.ndarray]:
             if speaker is None:
                 continue
             for row in md.get("reframe") or []:
-                if len(row) >= 5:
-                    rows.setdefault(int(speaker), []).append([float(v) for v in row[:5]])
+                try:
+                    pid, values = int(speaker), [float(v) for v in row[:5]]
+                except (TypeError, ValueError):
+                    continue  # a damaged keyframe: no box known there
+                if len(values) == 5:
+                    rows.setdefault(pid, []).append(values)
     out: dict[int, np.ndarray] = {}
     for pid, r in rows.items():
         a = np.asarray(r, float)
