@@ -26,6 +26,7 @@ import opentimelineio as otio
 from facetrack_otio.errors import InputError
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.speakers.turns import Person
+from facetrack_otio.text import display_name
 from facetrack_otio.timeline.meta import (
     ROLE_SPEAKER,
     adapter_copy,
@@ -121,7 +122,8 @@ def track_edl(
     start = timeline.global_start_time
     record_start = round(start.value_rescaled_to(float(fps))) if start is not None else 0
 
-    single = otio.schema.Timeline(name=title or timeline.name)
+    # One line: a line break in the name (a file name can hold one) would end the TITLE.
+    single = otio.schema.Timeline(name=display_name(title or timeline.name))
     single.tracks.append(adapter_copy(track))  # the adapter edits what it writes
     for clip in single.find_clips():
         _name_source(clip)

@@ -28,6 +28,7 @@ import opentimelineio as otio
 
 from facetrack_otio.errors import InputError
 from facetrack_otio.fsutil import atomic_write_text
+from facetrack_otio.text import display_name
 from facetrack_otio.timeline.meta import (
     adapter_copy,
     facetrack_md,
@@ -77,7 +78,7 @@ def _prepare(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
         ref = clip.media_reference
         url = getattr(ref, "target_url", None)
         if url and not ref.name:
-            ref.name = Path(unquote(urlparse(url).path)).name
+            ref.name = display_name(Path(unquote(urlparse(url).path)).name)
     return out
 
 

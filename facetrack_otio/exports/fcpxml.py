@@ -33,6 +33,7 @@ import opentimelineio as otio
 
 from facetrack_otio.errors import InputError
 from facetrack_otio.fsutil import atomic_write_text
+from facetrack_otio.text import display_name
 from facetrack_otio.timeline.meta import (
     adapter_copy,
     facetrack_md,
@@ -177,7 +178,7 @@ class _Doc:
         )
         attrib = {
             "id": asset.get("id", ""),
-            "name": Path(unquote(urlparse(url).path)).stem or "source",
+            "name": display_name(Path(unquote(urlparse(url).path)).stem) or "source",
             "src": url,
             "start": self.time(start),
             "duration": self.time(duration),
@@ -360,8 +361,33 @@ def to_string(timeline: otio.schema.Timeline) -> str:
     )
     storyline.tracks.append(adapter_copy(video[0]))
     urls = _hide_media(storyline.tracks[0])
+    stand_in = _hide_apostrophes(storyline)
     raw = otio.adapters.write_to_string(storyline, adapter_name="fcpx_xml")
+    if stand_in:
+        raw = raw.replace(stand_in, "'")
     return _normalise(raw, timeline, fps, urls)
+
+
+def _hide_apostrophes(timeline: otio.schema.Timeline) -> str | None:
+    """Give the adapter names without apostrophes; returns the character standing in.
+
+    The adapter finds its elements again with XPath predicates in single quotes
+    (``asset-clip[@name='...']``), which a name such as O'Brien breaks. A private-use
+    character that no name holds stands in for the apostrophe, and is put back in the text
+    the adapter writes.
+    """
+    items = [timeline, *timeline.tracks]
+    for track in timeline.tracks:
+        for item in track:
+            items.append(item)
+            items.extend(getattr(item, "markers", []))
+    if not any("'" in item.name for item in items):
+        return None
+    names = "".join(item.name for item in items)
+    stand_in = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in names)
+    for item in items:
+        item.name = item.name.replace("'", stand_in)
+    return stand_in
 
 
 def _hide_media(track: otio.schema.Track) -> dict[str, str]:
