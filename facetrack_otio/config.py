@@ -166,9 +166,13 @@ class Settings:
         }
 
 
+_MAX_INT = 2**31 - 1
+
+
 def check_numbers(obj: Any, signed: tuple[str, ...] | None = None) -> None:
-    """Refuse NaN and infinite values in a settings dataclass, and, when ``signed`` is
-    given, values below zero in every numeric field not named in it.
+    """Refuse NaN and infinite values, and whole numbers beyond 32 bits, in a settings
+    dataclass; and, when ``signed`` is given, values below zero in every numeric field not
+    named in it.
 
     Raises
     ------
@@ -182,6 +186,10 @@ def check_numbers(obj: Any, signed: tuple[str, ...] | None = None) -> None:
                 continue
             if not math.isfinite(x):
                 raise ValueError(f"{f.name} must be a finite number, got {x}")
+            # Settings are stored in the timeline, whose integers are 64-bit; none needs more
+            # than 32.
+            if isinstance(x, int) and abs(x) > _MAX_INT:
+                raise ValueError(f"{f.name} must be at most {_MAX_INT}, got {x}")
             if signed is not None and f.name not in signed and x < 0:
                 raise ValueError(f"{f.name} must be 0 or more, got {x}")
 

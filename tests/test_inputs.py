@@ -549,7 +549,8 @@ def test_numbers_that_mean_nothing_are_refused(
     [
         ("[faces]\nmax_fps = -3\n", "[faces] max_fps must be above 0"),
         ("[faces]\nmax_fps = nan\n", "[faces] max_fps must be a finite number"),
-        ("[vad]\nnoise_window = inf\n", "[vad] noise_window must be a finite number"),
+        ("[vad]\nnoise_window = inf\n", "[vad] noise_window must be above 0 and at most 3600"),
+        ("[speakers]\nmin_turn = nan\n", "[speakers] min_turn must be a finite number"),
         ("[speakers]\nwindow = 0\n", "[speakers] window must be in 0.05..60"),
     ],
 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -92,10 +93,16 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
         "mosse, kcf and csrt are OpenCV's)",
     )
     g.add_argument(
-        "--max-fps", type=float, default=None, help="analysis frame rate cap (default 12.5)"
+        "--max-fps",
+        type=float,
+        default=None,
+        help="analysis frame rate cap, above 0 (default 12.5)",
     )
     g.add_argument(
-        "--max-side", type=int, default=None, help="analysis size: longest side (default 640)"
+        "--max-side",
+        type=int,
+        default=None,
+        help="analysis size: longest side, 64 or more (default 640)",
     )
 
 
@@ -122,7 +129,8 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="split longer turns (or speaker files) into parts of at most SECONDS",
+        help="split longer turns (or speaker files) into parts of at most SECONDS "
+        "(0.5 or more; 0: no split)",
     )
     g.add_argument(
         "--annotate",
@@ -191,7 +199,8 @@ def flag_error(exc: ValueError) -> InputError:
     """A setting's refusal of a value given by a flag, naming the flag: ``--max-fps must be
     above 0, got -1.0`` (the settings say ``max_fps``)."""
     text = str(exc)
-    name, _, rest = text.partition(" ")
+    setting = re.sub(r"^\[\w+\] ", "", text)  # the checks of a whole Settings name the table
+    name, _, rest = setting.partition(" ")
     if name in _FLAGGED:
         text = f"--{name.replace('_', '-')} {rest}"
     return InputError(text)
