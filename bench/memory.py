@@ -10,6 +10,8 @@ done, then the same command runs again and finds the face stage in the cache.
 
     .venv/bin/python bench/memory.py                 # 1 vs 60 minutes
     .venv/bin/python bench/memory.py --long 10       # 1 vs 10 minutes
+    .venv/bin/python bench/memory.py --sample samples/cuts.mp4 --long 30 --no-resume
+                                                     # an edited interview: hundreds of shots
     .venv/bin/python bench/memory.py --no-resume --json   # figures only, as JSON
 """
 
@@ -40,13 +42,13 @@ print(json.dumps({"rc": proc.returncode, "wall_s": wall, "peak_kib": peak_kib,
 """
 
 
-def looped(minutes: float, folder: Path) -> Path:
+def looped(minutes: float, folder: Path, sample: Path = SAMPLE) -> Path:
     """The sample looped to ``minutes`` (stream copy: seconds to make, nothing re-encoded)."""
-    out = folder / f"loop-{minutes:g}min.mp4"
+    out = folder / f"{sample.stem}-loop-{minutes:g}min.mp4"
     if not out.exists():
         subprocess.run(
             [
-                "ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(SAMPLE),
+                "ffmpeg", "-v", "error", "-y", "-stream_loop", "-1", "-i", str(sample),
                 "-t", str(minutes * 60), "-c", "copy", str(out),
             ],
             check=True,
@@ -59,7 +61,9 @@ def facetrack_cmd(*args: str) -> list[str]:
 
 
 def measure(video: Path, outdir: Path, env: dict[str, str]) -> dict:
-    cmd = facetrack_cmd("-q", "run", str(video), "-o", str(outdir), "--no-render", "--no-cache")
+    cmd = facetrack_cmd(
+        "-q", "run", str(video), "-o", str(outdir), "--no-render", "--no-cache", "--json"
+    )  # fmt: skip
     proc = subprocess.run(
         [sys.executable, "-c", _MEASURE, *cmd],
         capture_output=True,
@@ -71,6 +75,10 @@ def measure(video: Path, outdir: Path, env: dict[str, str]) -> dict:
     result = json.loads(proc.stdout)
     if result["rc"] != 0:
         raise SystemExit(f"facetrack failed on {video.name}: {result['stderr']}")
+    summary = json.loads(result.pop("stdout"))
+    result["people"] = [p["name"] for p in summary["people"]]
+    result["tracklets"] = summary["face_stats"].get("tracklets")
+    result["timings"] = summary["timings"]
     return result
 
 
@@ -119,6 +127,9 @@ def main() -> None:
     parser.add_argument("--short", type=float, default=1.0, help="minutes (default 1)")
     parser.add_argument("--long", type=float, default=60.0, help="minutes (default 60)")
     parser.add_argument("--keep", metavar="DIR", help="make the inputs here and keep them")
+    parser.add_argument(
+        "--sample", type=Path, default=SAMPLE, help="the clip to loop (default: the real one)"
+    )
     parser.add_argument("--no-resume", action="store_true", help="skip the resume measurement")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     args = parser.parse_args()
@@ -131,20 +142,29 @@ def main() -> None:
         env = {**os.environ, "FACETRACK_CACHE_DIR": str(Path(tmp) / "cache")}
         rows = []
         for minutes in (args.short, args.long):
-            video = looped(minutes, folder)
+            video = looped(minutes, folder, args.sample)
             r = measure(video, Path(tmp) / f"out-{minutes:g}", env)
             rows.append((minutes, r))
-            figures[f"{minutes:g}"] = {"peak_mib": r["peak_kib"] / 1024, "wall_s": r["wall_s"]}
+            figures[f"{minutes:g}"] = {
+                "peak_mib": r["peak_kib"] / 1024,
+                "wall_s": r["wall_s"],
+                "real_time": minutes * 60 / r["wall_s"],
+                "people": r["people"],
+                "tracklets": r["tracklets"],
+                "timings": r["timings"],
+            }
             say(
-                f"{minutes:g} min input: peak RSS {r['peak_kib'] / 1024:.0f} MiB, "
-                f"wall {r['wall_s']:.1f} s ({minutes * 60 / r['wall_s']:.2f}x real time)",
+                f"{minutes:g} min of {args.sample.name}: peak RSS {r['peak_kib'] / 1024:.0f} MiB, "
+                f"wall {r['wall_s']:.1f} s ({minutes * 60 / r['wall_s']:.2f}x real time); "
+                f"{len(r['people'])} people {r['people']} from {r['tracklets']} tracklets; "
+                f"stages {r['timings']}",
                 flush=True,
             )
         (m1, r1), (m2, r2) = rows
         figures["ratio"] = r2["peak_kib"] / r1["peak_kib"]
         say(f"peak RSS ratio {m2:g} min / {m1:g} min: {figures['ratio']:.2f}")
         if not args.no_resume:
-            res = resume(looped(args.short, folder), Path(tmp) / "resume", env)
+            res = resume(looped(args.short, folder, args.sample), Path(tmp) / "resume", env)
             figures["resume"] = res
             say(
                 f"resume ({args.short:g} min input): interrupted after the face stage at "

@@ -60,11 +60,20 @@ class FaceSettings:
     tracked (someone coming in is found within a few frames, not at the next scheduled one)."""
     cut_threshold: float = 0.35
     """Thumbnail difference (0..1) above which a shot cut is assumed (forces a detection)."""
-    reservoir: int = 24
-    """Embeddings kept per tracklet (reservoir sampling keeps memory flat)."""
+    embedder: str = "auto"
+    """Face descriptor: auto (VGGFace2 when its weights file is given, else dlib's face ResNet),
+    dlib, vggface2 or lbp (a last resort: it may split or merge people)."""
     embedder_weights: str | None = None
-    """InceptionResnetV1 VGGFace2 weights file; None looks in $FACETRACK_EMBEDDER_WEIGHTS and
-    the torch hub cache, and falls back to the LBP descriptor."""
+    """InceptionResnetV1 VGGFace2 weights file; None looks in $FACETRACK_EMBEDDER_WEIGHTS."""
+    embeddings_per_tracklet: int = 3
+    """Descriptors made per tracklet at most: the best-quality faces, spread over its length
+    (a trained descriptor costs ~0.1 s on one core; their mean describes the tracklet)."""
+    seconds_per_embedding: float = 8.0
+    """A tracklet gets one descriptor, plus one for every this many seconds it lasts, up to
+    ``embeddings_per_tracklet``."""
+    face_candidates: int = 8
+    """Aligned face crops kept per open tracklet to choose the described ones from (the best
+    of each stretch of its length)."""
     cluster_similarity: float = 0.0
     """Cosine similarity to join tracklets into one person; 0 uses the embedder's default."""
     min_person_seconds: float = 1.0

@@ -24,9 +24,11 @@ from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.fsutil import stamped_hash
 from facetrack_otio.media.audio import decode_audio
 from facetrack_otio.media.probe import MediaInfo, probe
-from facetrack_otio.speakers.active import assign_speakers
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn, default_name
-from facetrack_otio.speakers.voice import attribute_by_voice
+from facetrack_otio.speakers.active import visual_windows
+from facetrack_otio.speakers.turns import Person, SpeakerTurn, default_name, person_order
+from facetrack_otio.speakers.voice import attribute_voices
+from facetrack_otio.speakers.voice_encoder import VoiceEncoder, voice_encoder_unavailable
+from facetrack_otio.speakers.windows import build_turns
 from facetrack_otio.speech.segments import SpeechSegment
 from facetrack_otio.speech.vad import detect_speech
 from facetrack_otio.timeline.build import build_timeline
@@ -48,6 +50,8 @@ class Analysis:
     settings: Settings
     timings: dict[str, float]
     warnings: list[str] = field(default_factory=list)
+    voice_encoder: str = ""
+    """The voice encoder that described the voices ("" when voices were not described)."""
 
     def reframe(self, hz: float | None = None) -> dict[int, np.ndarray]:
         """Person id -> (N, 5) rows ``[t, x1, y1, x2, y2]`` normalised face boxes over time."""
@@ -81,6 +85,7 @@ class Analysis:
     def summary_metadata(self) -> dict[str, Any]:
         return {
             "embedder": self.faces.embedder,
+            "voice_encoder": self.voice_encoder or None,
             "device": self.faces.device,
             "timings": {k: round(v, 3) for k, v in self.timings.items()},
             "face_stats": {k: v for k, v in self.faces.stats.items()},
@@ -126,6 +131,20 @@ class SpeakerPipeline:
         self.names = dict(names or {})
         self.cache = cache
         self._faces: FaceAnalyzer | None = None
+        self._voices: VoiceEncoder | None = None
+
+    def voice_encoder(self, warnings: list[str]) -> VoiceEncoder | None:
+        """The voice encoder, built on first use (None, with a warning, when voices are off
+        or its weights are missing: the faces alone decide then)."""
+        if not self.settings.voice.enabled:
+            return None
+        if self._voices is None:
+            why = voice_encoder_unavailable()
+            if why is not None:
+                warnings.append(f"{why}: voices are not described, the faces alone decide")
+                return None
+            self._voices = VoiceEncoder()
+        return self._voices
 
     @property
     def face_analyzer(self) -> FaceAnalyzer:
@@ -166,12 +185,54 @@ class SpeakerPipeline:
         timings["probe"] = time.perf_counter() - t0
         emit("probe", info)
 
+        if info.has_video:
+            faces = self._faces_of(info, timings, emit, warnings)
+        else:  # audio only: the voices alone decide
+            faces = FaceTracks.none(info.fps)
+            timings["faces"] = 0.0
+
+        t0 = time.perf_counter()
+        # The audio waits in a temporary file, read a block at a time: an hour of it in memory
+        # would outweigh everything else a run holds.
+        with decode_audio(info, 16000, s.audio_stream) as pcm:
+            if info.has_audio:
+                speech = detect_speech(pcm, 16000, s.vad)
+            else:
+                speech = []
+                warnings.append("no audio stream: the timeline holds faces only, no speaker turns")
+            timings["speech"] = time.perf_counter() - t0
+            emit("speech", speech)
+
+            t0 = time.perf_counter()
+            windows, overlaps = visual_windows(faces, speech, s.speakers)
+            encoder = self.voice_encoder(warnings) if windows else None
+            if encoder is not None:
+                voices = attribute_voices(
+                    windows, pcm, s.voice, encoder, faces_seen=bool(faces.people)
+                )
+                windows = voices.windows
+            turns = build_turns(
+                windows, overlaps, s.speakers.min_turn, s.speakers.merge_gap, info.duration
+            )
+        people = self._people(faces, turns)
+        timings["speakers"] = time.perf_counter() - t0
+        emit("speakers", turns)
+        analysis = Analysis(
+            info, people, turns, speech, faces, s, timings, warnings,
+            voice_encoder=encoder.name if encoder is not None else "",
+        )  # fmt: skip
+        return analysis
+
+    def _faces_of(
+        self, info: MediaInfo, timings: dict[str, float], emit: Hook, warnings: list[str]
+    ) -> FaceTracks:
+        """The face stage's result: from the cache, else by running the models."""
         t0 = time.perf_counter()
         key = None
         faces = None
         if self.cache is not None:
             content, _ = stamped_hash(info.path, self.cache.stamps)
-            key = faces_key(content, settings_to_dict(s.faces))
+            key = faces_key(content, settings_to_dict(self.settings.faces))
             faces = self.cache.load_faces(key)
         timings["cache"] = time.perf_counter() - t0
         if faces is None:
@@ -192,27 +253,7 @@ class SpeakerPipeline:
                 f"the video decodes to {covered:.2f} s of the {info.duration:.2f} s the file "
                 "announces (truncated or damaged); analysed what decodes"
             )
-
-        t0 = time.perf_counter()
-        # The audio waits in a temporary file, read a block at a time: an hour of it in memory
-        # would outweigh everything else a run holds.
-        with decode_audio(info, 16000, s.audio_stream) as pcm:
-            if info.has_audio:
-                speech = detect_speech(pcm, 16000, s.vad)
-            else:
-                speech = []
-                warnings.append("no audio stream: the timeline holds faces only, no speaker turns")
-            timings["speech"] = time.perf_counter() - t0
-            emit("speech", speech)
-
-            t0 = time.perf_counter()
-            turns = assign_speakers(faces, speech, s.speakers, duration=info.duration)
-            turns = attribute_by_voice(turns, pcm, 16000, s.voice)
-        people = self._people(faces, turns)
-        timings["speakers"] = time.perf_counter() - t0
-        emit("speakers", turns)
-        analysis = Analysis(info, people, turns, speech, faces, s, timings, warnings)
-        return analysis
+        return faces
 
     def _analyze_faces(self, analyzer: FaceAnalyzer, info: MediaInfo, emit: Hook) -> FaceTracks:
         total = max(1, int(info.duration * min(float(info.fps), self.settings.faces.max_fps)))
@@ -225,13 +266,13 @@ class SpeakerPipeline:
         return analyzer.analyze(info, progress=progress)
 
     def _people(self, faces: FaceTracks, turns: Sequence[SpeakerTurn]) -> list[Person]:
+        """Everyone seen, then the voices never seen (and unattributed speech)."""
         people = []
-        ids = list(faces.people)
-        if any(t.speaker == OFF_SCREEN_ID for t in turns):
-            ids.append(OFF_SCREEN_ID)
+        seen = set(faces.people)
+        ids = sorted(seen | {t.speaker for t in turns}, key=person_order)
         for pid in ids:
             speaking = sum(t.duration for t in turns if t.speaker == pid)
-            screen = faces.screen_time(pid) if pid != OFF_SCREEN_ID else 0.0
+            screen = faces.screen_time(pid) if pid in seen else 0.0
             people.append(
                 Person(
                     id=pid,

@@ -76,10 +76,23 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
         "--device", default=None, help="auto (CUDA, then MPS, then CPU; the default), cpu, cuda..."
     )
     g.add_argument(
+        "--embedder",
+        choices=("auto", "dlib", "vggface2", "lbp"),
+        default=None,
+        help="face descriptor (default auto: VGGFace2 when its weights are given, else dlib's "
+        "face ResNet; lbp is a last resort that may split or merge people)",
+    )
+    g.add_argument(
         "--embedder-weights",
         metavar="PATH",
-        help="InceptionResnetV1 VGGFace2 weights (.pt); default: $FACETRACK_EMBEDDER_WEIGHTS or "
-        "the torch hub cache, else the built-in LBP face descriptor",
+        help="InceptionResnetV1 VGGFace2 weights (.pt); default: $FACETRACK_EMBEDDER_WEIGHTS",
+    )
+    g.add_argument(
+        "--speakers",
+        type=int,
+        default=None,
+        metavar="N",
+        help="how many people speak, when known (default: found from their voices)",
     )
     g.add_argument("--names", nargs="+", default=[], metavar="N=NAME", help="e.g. 1=Alice 2=Bob")
     g.add_argument(
@@ -174,9 +187,14 @@ def settings_from_args(args: argparse.Namespace) -> Any:
 
     base = file_settings(args)
     faces: dict[str, Any] = {}
-    for key in ("device", "embedder_weights", "tracker", "max_fps", "max_side"):
+    for key in ("device", "embedder", "embedder_weights", "tracker", "max_fps", "max_side"):
         if getattr(args, key) is not None:
             faces[key] = getattr(args, key)
+    voice: dict[str, Any] = {}
+    if getattr(args, "speakers", None) is not None:
+        if args.speakers < 1:
+            raise InputError("--speakers must be 1 or more")
+        voice["speakers"] = args.speakers
     stream = args.audio_stream if args.audio_stream is not None else base.audio_stream
     # Clips carry the audio stream the analysis listens to.
     try:
@@ -184,6 +202,7 @@ def settings_from_args(args: argparse.Namespace) -> Any:
             base,
             {
                 "faces": faces,
+                "voice": voice,
                 "audio_stream": stream,
                 "render": {**_fields(render_settings(args)), "audio_stream": stream},
             },

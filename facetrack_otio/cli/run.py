@@ -91,7 +91,11 @@ def main(args: argparse.Namespace) -> int:
             analysis = pipeline(info, hook=Progress(args.quiet))
         for warning in analysis.warnings:
             log.warning("warning: %s", warning)
-        log.info("faces described with: %s", analysis.faces.embedder)
+        log.info(
+            "faces described with: %s; voices with: %s",
+            analysis.faces.embedder,
+            analysis.voice_encoder or "nothing (faces alone)",
+        )
         # Thumbnails first: the people in the timeline's metadata point at them.
         thumbs = write_thumbnails(info, analysis.faces, analysis.people, stage)
         timeline = analysis.timeline()
@@ -134,7 +138,11 @@ def main(args: argparse.Namespace) -> int:
             or "nobody"
         )
         print(f"{info.name}: {len(analysis.people)} people: {people}")
-        print(f"{len(analysis.turns)} speaker turns; identities from {analysis.faces.embedder}")
+        voices = analysis.voice_encoder or "no voice encoder"
+        print(
+            f"{len(analysis.turns)} speaker turns; identities from {analysis.faces.embedder} "
+            f"(faces) and {voices} (voices)"
+        )
         premiere = "" if note else f", {stem}.xml in Premiere"
         print(
             f"wrote {len(outputs)} files to {outdir}/ (open {stem}.fcpxml in Resolve or "

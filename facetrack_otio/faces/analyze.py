@@ -12,9 +12,9 @@ from __future__ import annotations
 import array
 import logging
 import queue
-import random
 import threading
 from collections.abc import Callable, Iterator
+from fractions import Fraction
 from typing import Any
 
 import cv2
@@ -28,6 +28,7 @@ from facetrack_otio.faces.embed import Embedder, make_embedder
 from facetrack_otio.faces.identity import assign_people
 from facetrack_otio.faces.models import mtcnn, pick_device
 from facetrack_otio.faces.mouth import mouth_patch, patch_motion
+from facetrack_otio.faces.pool import FacePool, face_quality
 from facetrack_otio.faces.tracker import FaceTracker, RedetectMonitor
 from facetrack_otio.faces.tracks import FaceTrack, FaceTracks
 from facetrack_otio.media.decode import Frame, analysis_rate, analysis_size, iter_frames
@@ -44,10 +45,12 @@ _THUMB = (64, 36)
 _MOTION_LEVEL = 12.0
 _MOTION_PIXELS = 6
 
+_EMPTY = np.zeros(0, dtype=np.float32)
 
-def _mean_direction(vectors: list[np.ndarray]) -> np.ndarray:
-    """L2-normalised mean of ``vectors`` (empty when there are none)."""
-    if not vectors:
+
+def _mean_direction(vectors: np.ndarray) -> np.ndarray:
+    """L2-normalised mean of the rows of ``vectors`` (empty when there are none)."""
+    if not len(vectors):
         return np.zeros(0, dtype=np.float32)
     v = np.mean(np.asarray(vectors, dtype=np.float32), axis=0)
     return (v / max(float(np.linalg.norm(v)), 1e-9)).astype(np.float32)
@@ -56,7 +59,7 @@ def _mean_direction(vectors: list[np.ndarray]) -> np.ndarray:
 class _Tracklet:
     """Accumulates one track's observations while the video streams by."""
 
-    def __init__(self, track_id: int, reservoir: int, rng: random.Random) -> None:
+    def __init__(self, track_id: int, candidates: int) -> None:
         self.id = track_id
         # Per-frame values in packed arrays: a list of small numpy views per frame (each
         # keeping its frame's detections alive) grew a long shot's tracklet by about 0.8 KB a
@@ -67,22 +70,11 @@ class _Tracklet:
         self.detected = array.array("b")
         self.confidence = array.array("f")
         self.mouth = array.array("f")
-        self.embeddings: list[np.ndarray] = []
-        self.seen = 0  # embeddings offered so far, for reservoir sampling
-        self.reservoir = reservoir
-        self.rng = rng
+        self.pool = FacePool(candidates)
         self.last_gray: np.ndarray | None = None
         self.last_frame = -2
 
-    def wants_embedding(self) -> int:
-        """Slot for the next embedding (-1: skip it and save the work)."""
-        self.seen += 1
-        if len(self.embeddings) < self.reservoir:
-            return len(self.embeddings)
-        j = self.rng.randrange(self.seen)
-        return j if j < self.reservoir else -1
-
-    def finish(self) -> FaceTrack:
+    def finish(self, embedding: np.ndarray) -> FaceTrack:
         return FaceTrack(
             id=self.id,
             frames=np.array(self.frames, dtype=np.int64),
@@ -91,7 +83,7 @@ class _Tracklet:
             detected=np.array(self.detected, dtype=bool),
             confidence=np.array(self.confidence, dtype=np.float32),
             mouth=np.array(self.mouth, dtype=np.float32),
-            embedding=_mean_direction(self.embeddings),
+            embedding=embedding,
         )
 
 
@@ -105,7 +97,9 @@ class FaceAnalyzer:
         self.detector = Cascade(
             nets, settings.min_face_size, settings.thresholds, device=self.device
         )
-        self.embedder: Embedder = make_embedder(settings.embedder_weights, self.device)
+        self.embedder: Embedder = make_embedder(
+            settings.embedder_weights, self.device, settings.embedder
+        )
         batch = settings.detect_batch or (1 if self.device.type == "cpu" else 8)
         self.batch = max(1, batch)
 
@@ -160,7 +154,6 @@ class FaceAnalyzer:
         monitor = RedetectMonitor(intervals, s.monitor_window)  # type: ignore[arg-type]
         tracker = FaceTracker(s.tracker)
         tracker.monitor_hook = monitor
-        rng = random.Random(0)
         open_tracklets: dict[int, _Tracklet] = {}
         done: list[FaceTrack] = []
         stats = dict.fromkeys(
@@ -221,7 +214,7 @@ class FaceAnalyzer:
                     last_detect = fr.index
                 live = {t.id for t in tracker.tracks}
                 self._observe(
-                    fr, gray, faces, det is not None, live, open_tracklets, done, rng, stats
+                    fr, gray, faces, det is not None, live, open_tracklets, done, fps, stats
                 )
             chunk.clear()
 
@@ -239,7 +232,7 @@ class FaceAnalyzer:
                 progress(1)
         if chunk:
             flush()
-        done.extend(t.finish() for t in open_tracklets.values())
+        done.extend(self._finish(t, fps, stats) for t in open_tracklets.values())
         stats["frames"] = n
         tracks = [t for t in done if t.n_detections > 0 and t.embedding.size]
         tracks.sort(key=lambda t: (int(t.frames[0]), t.id))
@@ -264,20 +257,20 @@ class FaceAnalyzer:
         live: set[int],
         open_tracklets: dict[int, _Tracklet],
         done: list[FaceTrack],
-        rng: random.Random,
+        fps: Fraction,
         stats: dict[str, Any],
     ) -> None:
         """Record this frame's faces into their tracklets; close tracklets that ended."""
         # A brief tracker miss is not an ending: a tracklet closes when the tracker drops it.
         for tid in [t for t in open_tracklets if t not in live]:
-            done.append(open_tracklets.pop(tid).finish())
+            done.append(self._finish(open_tracklets.pop(tid), fps, stats))
+        quality = face_quality(faces) if detected else None
         want: list[int] = []
-        slots: list[int] = []
         for j, tid in enumerate(faces.tracker_id):
             tid = int(tid)
             tl = open_tracklets.get(tid)
             if tl is None:
-                tl = open_tracklets[tid] = _Tracklet(tid, self.settings.reservoir, rng)
+                tl = open_tracklets[tid] = _Tracklet(tid, self.settings.face_candidates)
             # Both frames are cut at this frame's landmarks: a landmark jump at a new
             # detection must not read as mouth motion.
             consecutive = tl.last_frame == fr.index - 1 and tl.last_gray is not None
@@ -289,20 +282,23 @@ class FaceAnalyzer:
             tl.landmarks.frombytes(np.asarray(faces.landmarks[j], dtype=np.float32).tobytes())
             tl.detected.append(detected)
             tl.confidence.append(float(faces.confidence[j]))
-            if detected:
-                slot = tl.wants_embedding()
-                if slot >= 0:
-                    want.append(j)
-                    slots.append(slot)
+            # Only detected faces are candidates (a tracked box drifts); the crop is made only
+            # when the pool would keep it.
+            if quality is not None and tl.pool.wants(fr.index, float(quality[j])):
+                want.append(j)
         if want:
-            emb = self.embedder.embed(fr.image, faces[want])
-            stats["embeddings"] += len(want)
-            for j, slot, e in zip(want, slots, emb):
+            for j, crop in zip(want, self.embedder.align(fr.image, faces[want])):
                 tl = open_tracklets[int(faces.tracker_id[j])]
-                if slot == len(tl.embeddings):
-                    tl.embeddings.append(e)
-                else:
-                    tl.embeddings[slot] = e
+                tl.pool.add(fr.index, float(quality[j]), crop)  # type: ignore[index]
+
+    def _finish(self, tl: _Tracklet, fps: Fraction, stats: dict[str, Any]) -> FaceTrack:
+        """Describe a few of the tracklet's best faces (more for a longer one), then close it."""
+        s = self.settings
+        seconds = (tl.frames[-1] - tl.frames[0] + 1) / float(fps) if tl.frames else 0.0
+        n = min(s.embeddings_per_tracklet, 1 + int(seconds / max(s.seconds_per_embedding, 1e-3)))
+        crops = tl.pool.choose(n)
+        stats["embeddings"] += len(crops)
+        return tl.finish(_mean_direction(self.embedder.describe(crops)) if crops else _EMPTY)
 
 
 def _prefetch(frames: Iterator[Frame], depth: int) -> Iterator[Frame]:

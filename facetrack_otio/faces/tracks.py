@@ -49,6 +49,11 @@ class FaceTracks:
     device: str
     stats: dict[str, Any] = field(default_factory=dict)
 
+    @classmethod
+    def none(cls, fps: Fraction) -> FaceTracks:
+        """No faces at all: an audio-only input."""
+        return cls(fps=fps, size=(0, 0), n_frames=0, tracks=[], embedder="none", device="none")
+
     def time(self, frames: np.ndarray | int) -> np.ndarray | float:
         """Seconds of analysis frame index (or indexes)."""
         return np.asarray(frames) / float(self.fps)

@@ -98,6 +98,11 @@ class MediaInfo:
         return bool(self.audio_streams)
 
     @property
+    def has_video(self) -> bool:
+        """False for an audio-only input (a podcast): voices alone decide who speaks."""
+        return self.width > 0 and self.height > 0
+
+    @property
     def name(self) -> str:
         """Source file stem, used as the timeline name and to name the exports: on one line
         and valid Unicode (see :func:`facetrack_otio.text.display_name`)."""
@@ -308,8 +313,37 @@ def _unreadable_reason(stderr: str, resolved: str) -> str:
     return f"not a readable media file ({reason})"
 
 
+# The frame rate an audio-only input's timeline is laid out at: editors need one, and 25 fps
+# timecode counts whole frames (no drop-frame).
+AUDIO_ONLY_RATE = Fraction(25)
+
+
+def _audio_only(p: Path, name: str, fmt: dict[str, Any], audios: list[dict[str, Any]]) -> MediaInfo:
+    """What an audio-only file (or a video file without a video stream) offers."""
+    durations = [
+        d for d in (_seconds(fmt.get("duration")), *(_seconds(a.get("duration")) for a in audios))
+        if d
+    ]  # fmt: skip
+    duration = max(durations) if durations else 0.0
+    if duration <= 0:
+        raise MediaError(f"{name}: the audio has no duration")
+    timecode = (fmt.get("tags") or {}).get("timecode")
+    return MediaInfo(
+        path=str(p.resolve()),
+        width=0,
+        height=0,
+        fps=AUDIO_ONLY_RATE,
+        duration=duration,
+        n_frames=round(duration * AUDIO_ONLY_RATE),
+        audio_streams=tuple(range(len(audios))),
+        audio_sample_rate=_count(audios[0].get("sample_rate")),
+        start_timecode=timecode if isinstance(timecode, str) else None,
+        video_codec="",
+    )
+
+
 def probe(path: str | os.PathLike[str]) -> MediaInfo:
-    """Read a video file's properties with ffprobe.
+    """Read a media file's properties with ffprobe (video, or audio only).
 
     Parameters
     ----------
@@ -323,9 +357,11 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     Raises
     ------
     MediaError
-        When the path is missing, is not a file, is empty, or holds no decodable video stream.
+        When the path is missing, is not a file, is empty, or holds no video and no audio
+        stream. A file with audio only gives a MediaInfo without video (``has_video`` False),
+        laid out at :data:`AUDIO_ONLY_RATE`.
     """
-    p = readable_file(path, "video file", MediaError)
+    p = readable_file(path, "media file", MediaError)
     name = shown(p)
     resolved = str(p.resolve())
     cmd = [_require("ffprobe"), "-v", "error", "-print_format", "json"]
@@ -354,8 +390,9 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     ]
     audios = [x for x in streams if x.get("codec_type") == "audio"]
     if not videos:
-        what = "an audio-only file" if audios else "nothing facetrack can analyse"
-        raise MediaError(f"{name}: no video stream ({what}); facetrack needs a video")
+        if not audios:
+            raise MediaError(f"{name}: no video or audio stream (nothing facetrack can analyse)")
+        return _audio_only(p, name, fmt, audios)
     v = videos[0]
 
     nominal = _rational(v.get("r_frame_rate"))

@@ -19,7 +19,13 @@ import cv2
 import numpy as np
 
 from facetrack_otio.render.encoders import video_codec_args
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn, default_name
+from facetrack_otio.speakers.turns import (
+    OFF_SCREEN_ID,
+    Person,
+    SpeakerTurn,
+    default_name,
+    person_order,
+)
 
 # BGR colours by person id (cycled); off-screen speech is drawn in white.
 _COLOURS = (
@@ -41,6 +47,8 @@ def colour(person_id: int) -> tuple[int, int, int]:
     """The BGR colour a person is drawn in."""
     if person_id == OFF_SCREEN_ID:
         return _OFF_SCREEN
+    if person_id < 0:  # a voice never seen: the palette from its far end
+        return _COLOURS[-(-person_id % len(_COLOURS))]
     return _COLOURS[(person_id - 1) % len(_COLOURS)]
 
 
@@ -144,7 +152,7 @@ class Annotator:
         self.turns = sorted(turns, key=lambda t: t.start)
         self.names = {pid: _ascii(p.name) for pid, p in people.items()}
         ids = {t.speaker for t in turns} | set(keyframes)
-        self.rows = sorted(ids, key=lambda p: (p == OFF_SCREEN_ID, p))
+        self.rows = sorted(ids, key=person_order)
         for pid in self.rows:
             self.names.setdefault(pid, default_name(pid))
         self.font_scale = max(0.45, self.h / 900)

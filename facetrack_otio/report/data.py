@@ -9,7 +9,7 @@ from typing import Any
 import opentimelineio as otio
 
 from facetrack_otio.media.probe import MediaInfo
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn
+from facetrack_otio.speakers.turns import Person, SpeakerTurn, is_off_screen, person_order
 from facetrack_otio.timeline.meta import facetrack_md, is_drop_frame, timecode_frames
 from facetrack_otio.timeline.read import speaker_data
 
@@ -40,7 +40,7 @@ class PersonRow:
 
     @property
     def off_screen(self) -> bool:
-        return self.person.id == OFF_SCREEN_ID
+        return is_off_screen(self.person.id)
 
 
 @dataclass
@@ -64,8 +64,8 @@ class ReportData:
         Seconds per stage.
     versions : dict of str to str
         Versions recorded at run time (empty for timelines made before they were recorded).
-    device, embedder : str
-        Where the models ran, and what described faces.
+    device, embedder, voice_encoder : str
+        Where the models ran, what described faces, and what described voices.
     warnings : list of str
         The run's warnings.
     face_stats : dict
@@ -81,6 +81,7 @@ class ReportData:
     versions: dict[str, str] = field(default_factory=dict)
     device: str = ""
     embedder: str = ""
+    voice_encoder: str = ""
     warnings: list[str] = field(default_factory=list)
     face_stats: dict[str, Any] = field(default_factory=dict)
 
@@ -129,7 +130,7 @@ class ReportData:
         for pid in counts:  # turns of someone the people list lacks still get a lane
             if all(p.id != pid for p in people):
                 people.append(data.person(pid))
-        people.sort(key=lambda p: (p.id == OFF_SCREEN_ID, p.id))
+        people.sort(key=lambda p: person_order(p.id))
         rows = []
         for p in people:
             extra = stored.get(p.id, {})
@@ -145,6 +146,7 @@ class ReportData:
             versions={str(k): str(v) for k, v in _mapping(md.get("versions")).items()},
             device=str(md.get("device") or ""),
             embedder=str(md.get("embedder") or ""),
+            voice_encoder=str(md.get("voice_encoder") or ""),
             warnings=[str(w) for w in md.get("warnings") or []],
             face_stats=_mapping(md.get("face_stats")),
         )

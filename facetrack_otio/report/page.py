@@ -168,7 +168,11 @@ def _versions(data: ReportData, now: dict[str, str]) -> str:
     recorded = bool(data.versions)
     shown = data.versions or now
     rows = "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in shown.items())
-    extra = [("device", data.device), ("faces described by", data.embedder)]
+    extra = [
+        ("device", data.device),
+        ("faces described by", data.embedder),
+        ("voices described by", data.voice_encoder or "not described (faces alone)"),
+    ]
     rows += "".join(f"<tr><td>{escape(k)}</td><td>{escape(v)}</td></tr>" for k, v in extra if v)
     note = "" if recorded else '<p class="meta">Not recorded by the run: installed now.</p>'
     return f'<table class="versions"><tbody>{rows}</tbody></table>{note}'

@@ -16,7 +16,7 @@ from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.fsutil import WRITE_ERRNOS, atomic_path, failed_write
 from facetrack_otio.media.probe import MediaInfo, _require
 from facetrack_otio.outputs import THUMB_DIR
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person
+from facetrack_otio.speakers.turns import Person, is_off_screen
 
 log = logging.getLogger(__name__)
 
@@ -160,8 +160,10 @@ def write_thumbnails(
         deliver is logged and skipped: the report shows a placeholder instead.
     """
     folder = Path(outdir) / THUMB_DIR
+    if not info.has_video or not faces.tracks:
+        return {}
     best = best_faces(faces, info)
-    wanted = [p for p in people if p.id != OFF_SCREEN_ID and p.id in best]
+    wanted = [p for p in people if not is_off_screen(p.id) and p.id in best]
     # People seen best in the same frame (a two-shot) share one decode of it.
     times = sorted({best[p.id].t for p in wanted})
     try:

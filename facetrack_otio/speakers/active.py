@@ -7,22 +7,22 @@ Speech segments are cut into short windows. In each window:
 - several visible: the one whose mouth region moves most relative to their own usual level
   speaks (cue ``mouth-motion``); the margin over the runner-up gives the confidence.
 
-Window decisions are then joined into turns: runs of one speaker become a turn, a run shorter
-than ``min_turn`` is absorbed by its neighbours, and turns of one speaker separated by less than
-``merge_gap`` are joined.
+Window decisions are then joined into turns (:mod:`facetrack_otio.speakers.windows`): runs of
+one speaker become a turn, a run shorter than ``min_turn`` is absorbed by its neighbours, and
+turns of one speaker separated by less than ``merge_gap`` are joined. The voice stage
+(:mod:`facetrack_otio.speakers.voice`) looks at the windows again before that.
 """
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
 from facetrack_otio.config import SpeakerSettings
 from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
+from facetrack_otio.speakers.windows import Window, build_turns, split_speech
 from facetrack_otio.speech.segments import SpeechSegment
 
 # Mouth motion below this (contrast-normalised units) is noise on a still mouth.
@@ -31,15 +31,6 @@ _MOTION_FLOOR = 0.05
 
 # Activity (relative to the face's usual level) under which a lone face counts as silent.
 _STILL = 0.0
-
-
-@dataclass(frozen=True)
-class _Window:
-    start: float
-    end: float
-    speaker: int
-    confidence: float
-    cue: str
 
 
 def mouth_activity(tracks: FaceTracks) -> tuple[np.ndarray, np.ndarray]:
@@ -70,26 +61,29 @@ def mouth_activity(tracks: FaceTracks) -> tuple[np.ndarray, np.ndarray]:
     return visible, activity
 
 
+def _mean_activity(activity: np.ndarray, f0: int, f1: int, person: int) -> float:
+    col = activity[f0:f1, person]
+    col = col[np.isfinite(col)]
+    return float(col.mean()) if col.size else float("nan")
+
+
 def _decide(
     visible: np.ndarray, activity: np.ndarray, f0: int, f1: int, settings: SpeakerSettings
-) -> tuple[int, float, str, int | None]:
-    """Speaker, confidence, cue and an overlapping second speaker for frames ``f0:f1``."""
+) -> tuple[int, float, str, int | None, tuple[int, ...], tuple[float, ...]]:
+    """Speaker, confidence, cue, an overlapping second speaker, the people on screen and their
+    mouth activity, for frames ``f0:f1``."""
     seen = visible[f0:f1].mean(axis=0) if f1 > f0 else np.zeros(visible.shape[1])
     candidates = [p for p in range(1, visible.shape[1]) if seen[p] >= 0.5]
+    shown = tuple(candidates)
+    levels = tuple(_mean_activity(activity, f0, f1, p) for p in candidates)
     if not candidates:
-        return OFF_SCREEN_ID, 0.5, "off-screen", None
+        return OFF_SCREEN_ID, 0.5, "off-screen", None, shown, levels
     if len(candidates) == 1:
         # The only face speaks, unless its mouth stays still: then the speech may be someone
         # out of view, and the low confidence lets the voice stage look again.
-        col = activity[f0:f1, candidates[0]]
-        col = col[np.isfinite(col)]
-        still = col.size > 0 and float(col.mean()) < _STILL
-        return candidates[0], 0.6 if still else 0.9, "single-face", None
-    scores = []
-    for p in candidates:
-        col = activity[f0:f1, p]
-        col = col[np.isfinite(col)]
-        scores.append(float(col.mean()) if col.size else 0.0)
+        still = bool(np.isfinite(levels[0])) and levels[0] < _STILL
+        return candidates[0], 0.6 if still else 0.9, "single-face", None, shown, levels
+    scores = [0.0 if np.isnan(v) else v for v in levels]
     order = np.argsort(scores)[::-1]
     best, second = scores[order[0]], scores[order[1]]
     margin = (best - second) / (abs(best) + abs(second) + 1e-6)
@@ -97,7 +91,36 @@ def _decide(
     # Two mouths both moving hard at once: both are talking (overlapping speech).
     both = second >= settings.overlap_activity and second >= settings.overlap_ratio * best
     other = candidates[int(order[1])] if both else None
-    return candidates[int(order[0])], confidence, "mouth-motion", other
+    return candidates[int(order[0])], confidence, "mouth-motion", other, shown, levels
+
+
+def visual_windows(
+    tracks: FaceTracks,
+    speech: Sequence[SpeechSegment],
+    settings: SpeakerSettings = SpeakerSettings(),
+) -> tuple[list[Window], list[Window]]:
+    """Decide each window of speech from the faces alone.
+
+    Returns
+    -------
+    windows : list of Window
+        One per ``settings.window`` seconds of speech, with who is on screen.
+    overlaps : list of Window
+        Second speakers: windows where another mouth moves hard too.
+    """
+    visible, activity = mouth_activity(tracks)
+    fps = float(tracks.fps)
+    windows: list[Window] = []
+    overlaps: list[Window] = []
+    for a, b, segment in split_speech(speech, settings.window):
+        f0 = int(np.floor(a * fps))
+        f1 = max(f0 + 1, int(np.ceil(b * fps)))
+        f0, f1 = min(f0, tracks.n_frames), min(f1, tracks.n_frames)
+        speaker, conf, cue, other, shown, levels = _decide(visible, activity, f0, f1, settings)
+        windows.append(Window(a, b, speaker, conf, cue, shown, segment, levels))
+        if other is not None:
+            overlaps.append(Window(a, b, other, 0.6, "mouth-motion", shown, segment, levels))
+    return windows, overlaps
 
 
 def assign_speakers(
@@ -106,7 +129,7 @@ def assign_speakers(
     settings: SpeakerSettings = SpeakerSettings(),
     duration: float | None = None,
 ) -> list[SpeakerTurn]:
-    """Turn speech segments and face tracks into speaker turns.
+    """Turn speech segments and face tracks into speaker turns, from the faces alone.
 
     Parameters
     ----------
@@ -124,91 +147,5 @@ def assign_speakers(
     list of SpeakerTurn
         Sorted by start.
     """
-    visible, activity = mouth_activity(tracks)
-    fps = float(tracks.fps)
-    turns: list[SpeakerTurn] = []
-    overlaps: list[_Window] = []
-    for seg in speech:
-        n = max(1, round(seg.duration / settings.window))
-        edges = np.linspace(seg.start, seg.end, n + 1)
-        windows = []
-        for a, b in itertools.pairwise(edges):
-            f0 = int(np.floor(a * fps))
-            f1 = max(f0 + 1, int(np.ceil(b * fps)))
-            f0, f1 = min(f0, tracks.n_frames), min(f1, tracks.n_frames)
-            speaker, conf, cue, other = _decide(visible, activity, f0, f1, settings)
-            windows.append(_Window(float(a), float(b), speaker, conf, cue))
-            if other is not None:
-                overlaps.append(_Window(float(a), float(b), other, 0.6, "mouth-motion"))
-        turns.extend(_windows_to_turns(_absorb_short(windows, settings.min_turn)))
-    turns.extend(_windows_to_turns(overlaps))
-    turns = _merge(turns, settings.merge_gap)
-    if duration is not None:
-        turns = [
-            SpeakerTurn(t.speaker, t.start, min(t.end, duration), t.confidence, t.cue)
-            for t in turns
-            if t.start < duration
-        ]
-    return turns
-
-
-def _runs(windows: list[_Window]) -> list[list[_Window]]:
-    runs: list[list[_Window]] = []
-    for w in windows:
-        if runs and runs[-1][-1].speaker == w.speaker:
-            runs[-1].append(w)
-        else:
-            runs.append([w])
-    return runs
-
-
-def _absorb_short(windows: list[_Window], min_turn: float) -> list[_Window]:
-    """Give runs shorter than ``min_turn`` to the stronger neighbouring run, shortest first."""
-    runs = _runs(windows)
-    while len(runs) > 1:
-        lengths = [r[-1].end - r[0].start for r in runs]
-        i = int(np.argmin(lengths))
-        if lengths[i] >= min_turn:
-            break
-        left = runs[i - 1] if i > 0 else None
-        right = runs[i + 1] if i + 1 < len(runs) else None
-        target = left if right is None or (left is not None and len(left) >= len(right)) else right
-        assert target is not None
-        who, cue = target[0].speaker, target[0].cue
-        runs[i] = [_Window(w.start, w.end, who, w.confidence * 0.5, cue) for w in runs[i]]
-        runs = _runs([w for r in runs for w in r])
-    return [w for r in runs for w in r]
-
-
-def _windows_to_turns(windows: list[_Window]) -> list[SpeakerTurn]:
-    turns = []
-    for run in _runs(windows):
-        cues = [w.cue for w in run]
-        turns.append(
-            SpeakerTurn(
-                speaker=run[0].speaker,
-                start=run[0].start,
-                end=run[-1].end,
-                confidence=float(np.mean([w.confidence for w in run])),
-                cue=max(set(cues), key=cues.count),
-            )
-        )
-    return turns
-
-
-def _merge(turns: list[SpeakerTurn], gap: float) -> list[SpeakerTurn]:
-    """Join each speaker's turns that overlap or are separated by less than ``gap`` seconds."""
-    out: list[SpeakerTurn] = []
-    for speaker in sorted({t.speaker for t in turns}):
-        mine: list[SpeakerTurn] = []
-        for t in sorted((t for t in turns if t.speaker == speaker), key=lambda t: t.start):
-            if mine and t.start - mine[-1].end < gap:
-                prev = mine[-1]
-                total = prev.duration + t.duration
-                conf = (prev.confidence * prev.duration + t.confidence * t.duration) / total
-                cue = prev.cue if prev.duration >= t.duration else t.cue
-                mine[-1] = SpeakerTurn(speaker, prev.start, max(prev.end, t.end), conf, cue)
-            else:
-                mine.append(t)
-        out.extend(mine)
-    return sorted(out, key=lambda t: (t.start, t.end, t.speaker))
+    windows, overlaps = visual_windows(tracks, speech, settings)
+    return build_turns(windows, overlaps, settings.min_turn, settings.merge_gap, duration)

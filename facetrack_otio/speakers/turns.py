@@ -5,8 +5,21 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-# Person id for speech that no visible (or known) person can be tied to.
+# Person ids: 1, 2, ... people whose face is seen (by first appearance); -1, -2, ... voices
+# heard but never tied to a face ("Off-screen 1", "Off-screen 2": the interviewer behind the
+# camera); 0 speech that no face or voice could be tied to (when voices are not described).
+# In a recording without faces (audio only), voices are 1, 2, ...
 OFF_SCREEN_ID = 0
+
+
+def is_off_screen(person_id: int) -> bool:
+    """A voice without a face (or unattributed speech)."""
+    return person_id <= 0
+
+
+def person_order(person_id: int) -> tuple[bool, int]:
+    """Sort key: people on screen by id, then off-screen voices, unattributed speech first."""
+    return (person_id <= 0, abs(person_id))
 
 
 @dataclass
@@ -16,7 +29,8 @@ class Person:
     Attributes
     ----------
     id : int
-        1, 2, ... in order of first appearance; 0 for unattributed off-screen speech.
+        1, 2, ... in order of first appearance; -1, -2, ... for voices never seen; 0 for
+        unattributed off-screen speech.
     name : str
         Display name ("Speaker 1" unless the user named them).
     screen_time : float
@@ -36,7 +50,7 @@ class Person:
     @property
     def label(self) -> str:
         """A whitespace-free label for RTTM and file names, e.g. ``speaker-2``."""
-        return "off-screen" if self.id == OFF_SCREEN_ID else f"speaker-{self.id}"
+        return person_label(self.id)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -47,7 +61,17 @@ class Person:
 
 
 def default_name(person_id: int) -> str:
-    return "Off-screen" if person_id == OFF_SCREEN_ID else f"Speaker {person_id}"
+    """``Speaker N``, ``Off-screen N`` (a voice never seen) or ``Off-screen``."""
+    if person_id == OFF_SCREEN_ID:
+        return "Off-screen"
+    return f"Off-screen {-person_id}" if person_id < 0 else f"Speaker {person_id}"
+
+
+def person_label(person_id: int) -> str:
+    """``speaker-N``, ``off-screen-N`` or ``off-screen``: for RTTM and file names."""
+    if person_id == OFF_SCREEN_ID:
+        return "off-screen"
+    return f"off-screen-{-person_id}" if person_id < 0 else f"speaker-{person_id}"
 
 
 @dataclass(frozen=True)
@@ -57,7 +81,7 @@ class SpeakerTurn:
     Attributes
     ----------
     speaker : int
-        Person id (0 for off-screen speech not tied to anyone).
+        Person id (negative for a voice never seen, 0 for speech not tied to anyone).
     start, end : float
         Seconds from the start of the source; ``end > start``.
     confidence : float

@@ -1,307 +1,336 @@
-"""Voices: tie speech that no moving mouth explains to a known person by how they sound.
+"""Voices: who speaks, by how they sound, joined with who is seen speaking.
 
-Each person's voice is learned from the turns where they were *seen* speaking (a moving mouth,
-or the only face on screen and moving): a diagonal Gaussian over MFCC frames. Turns that
-vision could not settle — off-screen speech, or one visible face whose mouth stays still —
-are scored against every learned voice; when one voice explains the speech clearly better, the
-turn goes to that person with cue ``voice``.
+Every decision window of speech is described by a trained voice encoder (GE2E, see
+:mod:`facetrack_otio.speakers.voice_encoder`) over the ``context`` seconds of speech around it.
+The windows are then clustered into voices (average linkage on cosine similarity), with what
+the faces already settled as constraints: windows where one of several visible mouths clearly
+speaks teach the clustering that they are that person's voice, and that two people's windows
+are two voices.
+
+Each voice is then tied to a person:
+
+- a voice that holds such windows belongs to their person;
+- any other voice, the longest first, goes to the person on screen during most of it (at least
+  ``min_shared`` of it) who has no voice yet: in an edited interview the speaker is usually
+  shown, while a cutaway to a listener shows someone whose own voice is elsewhere;
+- a voice tied to nobody is someone never seen: "Off-screen 1", "Off-screen 2", ... (the
+  interviewer behind the camera), the same identity wherever they speak.
+
+Finally each window takes its voice's person, except where several faces are on screen and one
+mouth clearly speaks (``vision_wins``): similar voices in noise can fool the voice encoder,
+those mouths cannot.
+
+Without faces at all (audio only) the voices are the speakers: 1, 2, ...
 """
 
 from __future__ import annotations
 
-import functools
-import math
-from collections.abc import Callable, Iterator, Sequence
+import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from facetrack_otio.clustering import cluster_in_blocks
 from facetrack_otio.media.audio import Samples
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
+from facetrack_otio.speakers.windows import Window
 
-_FRAME = 0.025  # seconds per analysis window
-_HOP = 0.010
-_PER_SECOND = round(1.0 / _HOP)
+if TYPE_CHECKING:  # torch is imported only when voices are described, not with the settings
+    from facetrack_otio.speakers.voice_encoder import VoiceEncoder
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class VoiceSettings:
-    """When and how voices decide a turn."""
+    """How voices are described, grouped and tied to faces."""
 
-    min_training: float = 2.0
-    """Seconds of seen speech needed before a person's voice is trusted."""
-    trust: float = 0.75
-    """Turns at or above this confidence (and seen, not heard) teach the voice models."""
-    revisit: float = 0.7
-    """Turns below this confidence, and off-screen turns, are scored by voice."""
-    margin: float = 0.5
-    """The best voice must win by this fraction of how far apart the voices are on their own
-    training turns (mean log-likelihood per frame, own model minus the others)."""
-    min_margin: float = 0.1
-    """...and by at least this much, however alike the voices are."""
-    n_mfcc: int = 20
-    max_training: float = 600.0
-    """Seconds of a person's seen speech a voice model learns from at most; more is sampled
-    evenly (keeps long recordings in bounded memory)."""
+    enabled: bool = True
+    """Describe voices with the trained voice encoder (off: faces alone decide)."""
+    context: float = 1.5
+    """Seconds of speech around each decision window that describe its voice."""
+    similarity: float = 0.62
+    """Average cosine similarity for two stretches of speech to be one voice."""
+    speakers: int = 0
+    """How many voices the recording holds, when known (0: found by ``similarity``)."""
+    seed_confidence: float = 0.8
+    """Windows where one of several visible mouths speaks at least this surely tell the
+    clustering whose voice they hold."""
+    smooth_margin: float = 0.05
+    """A lone window amid another voice in one stretch of speech joins it when its own voice
+    is not clearly better (by this much cosine similarity)."""
+    min_voice: float = 1.0
+    """Seconds: a voice heard for less is joined to the most similar other voice."""
+    min_shared: float = 0.5
+    """A voice goes to a face on screen during at least this fraction of it..."""
+    listener_margin: float = 0.1
+    """...unless that face's mouth moves less (by this much, relative to its usual level)
+    while the voice speaks than while other voices do: a listener, not the speaker."""
+    vision_wins: float = 0.9
+    """Windows where one of several visible mouths speaks at least this surely keep their
+    speaker whatever the voice says."""
 
-
-@functools.cache
-def _mel_filters(sample_rate: int, n_fft: int, n_mels: int = 40) -> np.ndarray:
-    """Triangular mel filterbank (n_mels, n_fft // 2 + 1)."""
-
-    def mel(f: np.ndarray) -> np.ndarray:
-        return 2595.0 * np.log10(1.0 + f / 700.0)
-
-    def hz(m: np.ndarray) -> np.ndarray:
-        return 700.0 * (10 ** (m / 2595.0) - 1.0)
-
-    edges = hz(np.linspace(mel(np.array(60.0)), mel(np.array(sample_rate / 2 - 200)), n_mels + 2))
-    bins = np.fft.rfftfreq(n_fft, 1.0 / sample_rate)
-    fb = np.zeros((n_mels, len(bins)))
-    for i in range(n_mels):
-        lo, mid, hi = edges[i], edges[i + 1], edges[i + 2]
-        fb[i] = np.clip(np.minimum((bins - lo) / (mid - lo), (hi - bins) / (hi - mid)), 0, None)
-    return fb
-
-
-def _n_frames(n_samples: int, win: int, hop: int) -> int:
-    return 1 + (n_samples - win) // hop if n_samples >= win else 0
-
-
-class _Mfcc:
-    """MFCC of any stretch of one recording, once its noise spectrum is known.
-
-    Steady background noise (hiss, hum, room tone) would make every voice look alike, so its
-    spectrum (the mean over the quietest fifth of frames) is subtracted first. The recording is
-    read a block at a time (a whole hour framed at once would take gigabytes), and features are
-    only made for the stretches asked for.
-    """
-
-    def __init__(self, pcm: Samples, sample_rate: int, n_mfcc: int, block: int = 6000) -> None:
-        self.x = pcm if pcm.dtype == np.int16 else np.asarray(pcm, dtype=np.float32)
-        self.win, self.hop = int(_FRAME * sample_rate), int(_HOP * sample_rate)
-        self.n = _n_frames(len(self.x), self.win, self.hop)
-        self.n_mfcc = n_mfcc
-        self.block = block
-        self.n_fft = 1 << (self.win - 1).bit_length()
-        # int16 samples are scaled per block, never as a float copy of the whole file.
-        scale = 32768.0 if self.x.dtype == np.int16 else 1.0
-        self.window = np.hamming(self.win).astype(np.float32) / scale
-        mel = _mel_filters(sample_rate, self.n_fft).T.astype(np.float32)
-        n_mels = mel.shape[1]
-        k = np.arange(n_mels)
-        dct = np.cos(np.pi / n_mels * (k[None, :] + 0.5) * np.arange(1, n_mfcc + 1)[:, None])
-        self.mel, self.dct = mel, dct.T.astype(np.float32)
-        self.noise = np.zeros(self.n_fft // 2 + 1, dtype=np.float32)
-        if self.n == 0:
-            return
-        # Pass 1: frame energies, to find the quiet frames.
-        energy = np.concatenate([p.sum(axis=1) for _, p in self._power(0, self.n)])
-        quiet = energy <= np.percentile(energy, 20)
-        # Pass 2: the noise spectrum over the quiet frames.
-        noise = np.zeros(self.n_fft // 2 + 1, dtype=np.float64)
-        for first, power in self._power(0, self.n):
-            noise += power[quiet[first : first + len(power)]].sum(axis=0)
-        self.noise = (noise / max(int(quiet.sum()), 1)).astype(np.float32)
-
-    def _power(self, first: int, stop: int) -> Iterator[tuple[int, np.ndarray]]:
-        """(first frame, power spectra) of Hamming-windowed frames ``[first, stop)``."""
-        for f in range(first, stop, self.block):
-            k = min(self.block, stop - f)
-            samples = np.asarray(self.x[f * self.hop : (f + k - 1) * self.hop + self.win])
-            frames = np.lib.stride_tricks.sliding_window_view(samples, self.win)[:: self.hop]
-            frames = frames.astype(np.float32) * self.window
-            yield f, (np.abs(np.fft.rfft(frames, self.n_fft)) ** 2).astype(np.float32)
-
-    def frames(self, first: int, stop: int) -> np.ndarray:
-        """Features of frames ``[first, stop)`` (clipped to the recording), (n, n_mfcc)."""
-        first, stop = max(0, first), min(stop, self.n)
-        out = [np.zeros((0, self.n_mfcc), dtype=np.float32)]
-        for _, power in self._power(first, stop):
-            clean = np.maximum(power - self.noise[None, :], 0.05 * power)
-            out.append(np.log(clean @ self.mel + 1e-10) @ self.dct)
-        return np.concatenate(out).astype(np.float32)
-
-
-def mfcc(pcm: Samples, sample_rate: int = 16000, n_mfcc: int = 20, block: int = 6000) -> np.ndarray:
-    """MFCC frames (n_frames, n_mfcc) every 10 ms, without c0 (loudness), after spectral
-    subtraction of the steady background noise.
-
-    Parameters
-    ----------
-    pcm : np.ndarray or PcmFile
-        Mono audio, int16 or float.
-    sample_rate : int
-        Samples per second.
-    n_mfcc : int
-        Coefficients kept (c1..c_n).
-    block : int
-        Frames processed at a time (memory, not results, depends on it).
-    """
-    features = _Mfcc(pcm, sample_rate, n_mfcc, block)
-    return features.frames(0, features.n)
+    def __post_init__(self) -> None:
+        for name in ("similarity", "seed_confidence", "min_shared", "vision_wins"):
+            value = getattr(self, name)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be in 0..1, got {value}")
+        for name in ("context", "min_voice", "smooth_margin", "listener_margin"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 1e6:
+                raise ValueError(f"{name} must be 0 or more, got {value}")
+        if not self.context >= 0.1:
+            raise ValueError(f"context must be at least 0.1 seconds, got {self.context}")
+        if not 0 <= self.speakers <= 1000:
+            raise ValueError(
+                f"speakers must be 0 (found) or a count up to 1000, got {self.speakers}"
+            )
 
 
 @dataclass(frozen=True)
-class VoiceModel:
-    """A person's voice: diagonal Gaussian over MFCC frames."""
+class Voices:
+    """The voice stage's result: windows with their final speaker, and each voice's person.
 
-    mean: np.ndarray
-    var: np.ndarray
-    seconds: float
-    floor: float
-    """Lowest score (per-frame log-likelihood) still taken as this voice: a little under the
-    worst second of its own training speech."""
-
-    def loglik(self, feats: np.ndarray) -> float:
-        """Mean log-likelihood per frame of ``feats`` (n, d)."""
-        z = (feats - self.mean) ** 2 / self.var
-        return float(-0.5 * np.mean(np.sum(z + np.log(2 * np.pi * self.var), axis=1)))
-
-
-def _frames_in(turn: SpeakerTurn) -> tuple[int, int]:
-    return int(turn.start / _HOP), int(turn.end / _HOP)
-
-
-def _is_training(turn: SpeakerTurn, settings: VoiceSettings) -> bool:
-    seen = turn.cue in ("mouth-motion", "single-face")
-    return turn.speaker != OFF_SCREEN_ID and seen and turn.confidence >= settings.trust
-
-
-def _is_unsettled(turn: SpeakerTurn, settings: VoiceSettings) -> bool:
-    return turn.speaker == OFF_SCREEN_ID or turn.confidence < settings.revisit
-
-
-def training_features(
-    turns: Sequence[SpeakerTurn],
-    features: Callable[[SpeakerTurn], np.ndarray],
-    settings: VoiceSettings,
-) -> dict[int, list[np.ndarray]]:
-    """Each person's MFCC frames from the turns they were seen speaking in, one array per turn.
-
-    Beyond ``settings.max_training`` seconds a person's speech is sampled evenly, whole seconds
-    at a time (one second in k), so an hour-long recording costs no more than a short one.
+    Attributes
+    ----------
+    windows : list of Window
+        The decision windows, each given to a person.
+    labels : np.ndarray
+        (N,) voice of each window, 0..K-1.
+    person : dict of int to int
+        Voice -> person id (negative for voices never seen).
+    embeddings : np.ndarray
+        (N, 256) voice embedding of each window.
     """
-    training = [t for t in turns if _is_training(t, settings)]
-    seconds: dict[int, float] = {}
-    for t in training:
-        seconds[t.speaker] = seconds.get(t.speaker, 0.0) + t.duration
-    every = {p: max(1, math.ceil(s / settings.max_training)) for p, s in seconds.items()}
-    offset = dict.fromkeys(seconds, 0)
-    chunks: dict[int, list[np.ndarray]] = {}
-    for t in training:
-        feats = features(t)
-        k = every[t.speaker]
-        if k > 1:
-            second = (offset[t.speaker] + np.arange(len(feats))) // _PER_SECOND
-            offset[t.speaker] += len(feats)
-            feats = feats[second % k == 0]
-        chunks.setdefault(t.speaker, []).append(feats)
-    return chunks
+
+    windows: list[Window]
+    labels: np.ndarray
+    person: dict[int, int]
+    embeddings: np.ndarray
+
+    @property
+    def off_screen(self) -> list[int]:
+        """Ids of the voices no face was tied to (-1, -2, ...)."""
+        return sorted({p for p in self.person.values() if p < 0}, reverse=True)
 
 
-def learn_voices(
-    chunks: dict[int, list[np.ndarray]], settings: VoiceSettings
-) -> dict[int, VoiceModel]:
-    """Voice models for people with at least ``settings.min_training`` seconds of features."""
-    models = {}
-    for person, parts in chunks.items():
-        data = np.concatenate(parts)
-        seconds = len(data) * _HOP
-        if seconds >= settings.min_training:
-            model = VoiceModel(data.mean(0), data.var(0) + 1e-3, seconds, -np.inf)
-            own = [
-                model.loglik(data[i : i + _PER_SECOND])
-                for i in range(0, len(data) - _PER_SECOND + 1, _PER_SECOND)
-            ]
-            floor = float(np.percentile(own, 5)) - settings.margin if own else -np.inf
-            models[person] = VoiceModel(model.mean, model.var, seconds, floor)
-    return models
+def describe_windows(
+    encoder: VoiceEncoder, pcm: Samples, windows: Sequence[Window], context: float
+) -> np.ndarray:
+    """(N, 256) voice embedding of each window: ``context`` seconds around its middle, kept
+    inside its speech segment (a window longer than that is described whole)."""
+    spans = []
+    for w in windows:
+        half = max(context, w.duration) / 2
+        middle = (w.start + w.end) / 2
+        lo, hi = w.segment if w.segment[1] > w.segment[0] else (w.start, w.end)
+        a, b = max(lo, middle - half), min(hi, middle + half)
+        # Near a segment's edge, take the context from the other side.
+        spare = 2 * half - (b - a)
+        a, b = max(lo, a - spare), min(hi, b + spare)
+        spans.append((a, b))
+    return encoder.embed(pcm, spans)
 
 
-def _separation(chunks: dict[int, list[np.ndarray]], models: dict[int, VoiceModel]) -> float:
-    """Median over training turns of (own voice score - best other voice score).
-
-    Noise and similar voices shrink it; it scales how clearly a voice must win elsewhere.
-    With a single voice there is nothing to compare: 0.
-    """
-    if len(models) < 2:
-        return 0.0
-    gaps = []
-    for person, parts in chunks.items():
-        if person not in models:
-            continue
-        for chunk in parts:
-            if len(chunk) < 20:
-                continue
-            own = models[person].loglik(chunk)
-            gaps.append(own - max(m.loglik(chunk) for p, m in models.items() if p != person))
-    return float(np.median(gaps)) if gaps else 0.0
+def _seeds(windows: Sequence[Window], settings: VoiceSettings) -> np.ndarray:
+    """(N,) the person a window surely belongs to by the mouths seen (-1: not sure)."""
+    return np.array(
+        [
+            w.speaker
+            if len(w.visible) > 1
+            and w.cue == "mouth-motion"
+            and w.speaker > 0
+            and w.confidence >= settings.seed_confidence
+            else -1
+            for w in windows
+        ],
+        dtype=np.int64,
+    )
 
 
-def attribute_by_voice(
-    turns: Sequence[SpeakerTurn],
+def _fold_short_voices(
+    labels: np.ndarray,
+    embeddings: np.ndarray,
+    durations: np.ndarray,
+    seeded: np.ndarray,
+    min_voice: float,
+) -> np.ndarray:
+    """Voices heard for less than ``min_voice`` seconds (and not seeded) join the voice most
+    like them: a window straddling two speakers makes a voice of its own otherwise."""
+    labels = labels.copy()
+    while True:
+        ids = np.unique(labels)
+        seconds = np.array([durations[labels == k].sum() for k in ids])
+        short = [k for k, s in zip(ids, seconds) if s < min_voice and not seeded[labels == k].any()]
+        if not short or len(ids) < 2:
+            break
+        k = min(short, key=lambda v: durations[labels == v].sum())
+        mean = embeddings[labels == k].mean(axis=0)
+        others = [v for v in ids if v != k]
+        sims = [float(embeddings[labels == v].mean(axis=0) @ mean) for v in others]
+        labels[labels == k] = others[int(np.argmax(sims))]
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
+
+
+def attribute_voices(
+    windows: Sequence[Window],
     pcm: Samples,
-    sample_rate: int = 16000,
-    settings: VoiceSettings | None = None,
-) -> list[SpeakerTurn]:
-    """Reassign unsettled turns to the person whose voice explains them clearly best.
+    settings: VoiceSettings = VoiceSettings(),
+    encoder: VoiceEncoder | None = None,
+    faces_seen: bool = True,
+) -> Voices:
+    """Give every window the person whose voice it holds.
 
     Parameters
     ----------
-    turns : sequence of SpeakerTurn
-        Turns from the visual fusion.
+    windows : sequence of Window
+        Windows decided by the faces (:func:`~facetrack_otio.speakers.active.visual_windows`),
+        or undecided ones for audio only.
     pcm : np.ndarray or PcmFile
-        The mono audio they were found in (read a block at a time).
-    sample_rate : int
-        Its sample rate.
-    settings : VoiceSettings, optional
+        The mono 16 kHz audio.
+    settings : VoiceSettings
+    encoder : VoiceEncoder, optional
+        Built here when not given.
+    faces_seen : bool
+        False for a recording without faces: voices become speakers 1, 2, ...
 
     Returns
     -------
-    list of SpeakerTurn
-        The same turns, some with a new speaker and cue ``voice`` (their confidence says how
-        clearly the voice won; ``extra["voice_margin"]`` holds the margin).
+    Voices
     """
-    settings = settings or VoiceSettings()
-    if not turns or len(pcm) == 0:
-        return list(turns)
-    n = _n_frames(len(pcm), int(_FRAME * sample_rate), int(_HOP * sample_rate))
+    windows = list(windows)
+    if not windows:
+        return Voices([], np.zeros(0, dtype=np.int64), {}, np.zeros((0, 256), np.float32))
+    if encoder is None:
+        from facetrack_otio.speakers.voice_encoder import VoiceEncoder
 
-    def length(t: SpeakerTurn) -> int:
-        first, stop = _frames_in(t)
-        return max(0, min(stop, n) - min(first, n))
-
-    if not any(_is_unsettled(t, settings) and length(t) >= 20 for t in turns):
-        return list(turns)  # nothing for voices to decide: no need to listen
-    features = _Mfcc(pcm, sample_rate, settings.n_mfcc)
-
-    def features_of(t: SpeakerTurn) -> np.ndarray:
-        return features.frames(*_frames_in(t))
-
-    chunks = training_features(turns, features_of, settings)
-    models = learn_voices(chunks, settings)
-    if not models:
-        return list(turns)
-    needed = max(settings.min_margin, settings.margin * _separation(chunks, models))
+        encoder = VoiceEncoder()
+    emb = describe_windows(encoder, pcm, windows, settings.context)
+    durations = np.array([w.duration for w in windows])
+    seeds = _seeds(windows, settings) if faces_seen else np.full(len(windows), -1)
+    # Seeds of one person start as one voice; two people's seeds are two voices.
+    labels = cluster_in_blocks(
+        emb, settings.similarity, groups=seeds, n_clusters=settings.speakers or None
+    )
+    labels = _reassign(labels, emb, seeds, [w.segment for w in windows], settings.smooth_margin)
+    if not settings.speakers:
+        labels = _fold_short_voices(labels, emb, durations, seeds >= 0, settings.min_voice)
+    person = _tie_voices(windows, labels, seeds, durations, settings, faces_seen)
     out = []
-    for t in turns:
-        if not _is_unsettled(t, settings) or length(t) < 20:
-            out.append(t)
-            continue
-        chunk = features_of(t)
-        scores = {p: m.loglik(chunk) for p, m in models.items()}
-        best = max(scores, key=scores.__getitem__)
-        others = [v for p, v in scores.items() if p != best]
-        # Against the vision's pick when it has a model; else against the runner-up voice.
-        rival = scores.get(t.speaker, max(others) if others else None)
-        margin = scores[best] - rival if rival is not None else needed
-        known = scores[best] >= models[best].floor  # an unknown voice stays unattributed
-        if best != t.speaker and margin >= needed and known:
-            confidence = float(np.clip(0.5 + 0.25 * margin / needed, 0.5, 0.95))
-            out.append(
-                SpeakerTurn(best, t.start, t.end, confidence, "voice", {"voice_margin": margin})
-            )
+    for w, k in zip(windows, labels):
+        who = person[int(k)]
+        if len(w.visible) > 1 and w.cue == "mouth-motion" and w.confidence >= settings.vision_wins:
+            out.append(w)  # the mouths are sure
+        elif who == w.speaker:
+            out.append(w)
         else:
-            out.append(t)
-    return out
+            confidence = 0.85 if who in w.visible else 0.75
+            out.append(w.given_to(who, confidence, "voice"))
+    return Voices(out, labels, person, emb)
+
+
+def _reassign(
+    labels: np.ndarray,
+    embeddings: np.ndarray,
+    seeds: np.ndarray,
+    segments: Sequence[tuple[float, float]],
+    smooth_margin: float,
+    rounds: int = 2,
+) -> np.ndarray:
+    """Each window not settled by the mouths goes to the voice whose mean it is most like.
+
+    Average linkage places a window by its mean similarity to a whole cluster, and a stretch
+    of windows that joined together moves as one; near-alike voices (two people in noise) are
+    told apart better one window at a time against each voice's mean. A seeded voice's mean is
+    taken over its seeded windows only: the stretches the mouths confirmed.
+    """
+    labels = labels.copy()
+    free = seeds < 0
+    for _ in range(rounds):
+        ids = np.unique(labels)
+        means = []
+        for k in ids:
+            members = (labels == k) & ~free if ((labels == k) & ~free).any() else labels == k
+            mean = embeddings[members].mean(axis=0)
+            means.append(mean / max(float(np.linalg.norm(mean)), 1e-9))
+        sims = embeddings @ np.stack(means).T
+        new = labels.copy()
+        new[free] = ids[np.argmax(sims[free], axis=1)]
+        column = {int(k): j for j, k in enumerate(ids)}
+        for i in range(1, len(new) - 1):
+            a, b = new[i - 1], new[i + 1]
+            lone = free[i] and a == b != new[i]
+            close = sims[i, column[int(new[i])]] - sims[i, column[int(a)]] < smooth_margin
+            if lone and close and segments[i - 1] == segments[i] == segments[i + 1]:
+                new[i] = a
+        if np.array_equal(new, labels):
+            break
+        labels = new
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
+
+
+def _tie_voices(
+    windows: Sequence[Window],
+    labels: np.ndarray,
+    seeds: np.ndarray,
+    durations: np.ndarray,
+    settings: VoiceSettings,
+    faces_seen: bool,
+) -> dict[int, int]:
+    """Voice -> person.
+
+    Seeded voices go to their person. The others go to a person without a voice yet who is on
+    screen during at least ``min_shared`` of them and whose mouth does not move less while
+    this voice speaks than while others do (a listener in a cutaway); the best such pairs
+    first (time on screen plus how much more the mouth moves). The rest are off-screen.
+    """
+    voices = [int(k) for k in np.unique(labels)]
+    if not faces_seen:
+        return {k: i + 1 for i, k in enumerate(voices)}
+    person: dict[int, int] = {}
+    for k in voices:
+        mine = seeds[(labels == k) & (seeds >= 0)]
+        if mine.size:
+            person[k] = int(np.bincount(mine).argmax())
+    # Per voice and person: seconds on screen, and mouth activity x seconds where known.
+    shown: dict[tuple[int, int], float] = {}
+    moved: dict[tuple[int, int], list[float]] = {}
+    for w, k in zip(windows, labels):
+        for p, level in zip(w.visible, w.activity or (float("nan"),) * len(w.visible)):
+            shown[int(k), p] = shown.get((int(k), p), 0.0) + w.duration
+            if np.isfinite(level):
+                acc = moved.setdefault((int(k), p), [0.0, 0.0])
+                acc[0] += level * w.duration
+                acc[1] += w.duration
+    total = {k: float(durations[labels == k].sum()) for k in voices}
+
+    def contrast(k: int, p: int) -> float:
+        """How much more p's mouth moves while voice k speaks than while the others do."""
+        here = moved.get((k, p))
+        there = [moved[j, p] for j in voices if j != k and (j, p) in moved]
+        if here is None or here[1] <= 0 or not there:
+            return 0.0
+        elsewhere = sum(m[0] for m in there) / max(sum(m[1] for m in there), 1e-9)
+        return float(np.clip(here[0] / here[1] - elsewhere, -1.0, 1.0))
+
+    candidates = []
+    for (k, p), seconds in shown.items():
+        if k in person:
+            continue
+        share = seconds / max(total[k], 1e-9)
+        c = contrast(k, p)
+        if share >= settings.min_shared and c > -settings.listener_margin:
+            candidates.append((share + c, k, p))
+    taken = set(person.values())
+    for _, k, p in sorted(candidates, reverse=True):
+        if k not in person and p not in taken:
+            person[k] = p
+            taken.add(p)
+    # Voices tied to nobody: off-screen identities in order of first appearance.
+    first = {k: int(np.flatnonzero(labels == k)[0]) for k in voices if k not in person}
+    for n, k in enumerate(sorted(first, key=first.__getitem__), start=1):
+        person[k] = -n
+    return person

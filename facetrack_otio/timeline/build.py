@@ -9,6 +9,8 @@ Layout (see docs/editors.md for what each export keeps of it):
   after the person: their turns at their original place, gaps elsewhere.
 - ``Audio`` (A1): the source audio, uncut (only when the source has audio).
 
+An audio-only source gets the same tracks, all of them audio tracks, at 25 fps.
+
 Every cut is on a source frame boundary; times are frames at the source's exact rate, counted
 from the source's embedded start timecode so clips relink at the right place.
 """
@@ -28,7 +30,7 @@ import opentimelineio as otio
 
 from facetrack_otio import __version__
 from facetrack_otio.media.probe import MediaInfo
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, Person, SpeakerTurn, default_name
+from facetrack_otio.speakers.turns import Person, SpeakerTurn, default_name, person_order
 from facetrack_otio.text import display_name
 from facetrack_otio.timeline.meta import (
     AUDIO_TRACK,
@@ -245,7 +247,7 @@ def _people_by_id(people: Sequence[Person], turns: Sequence[SpeakerTurn]) -> dic
 
 
 def _person_order(pid: int) -> tuple[bool, int]:
-    return (pid == OFF_SCREEN_ID, pid)  # off-screen speech after everyone on screen
+    return person_order(pid)  # voices never seen after everyone on screen
 
 
 def build_timeline(
@@ -307,10 +309,13 @@ def build_timeline(
 
     timeline = otio.schema.Timeline(name=info.name, global_start_time=make.time(make.start))
 
+    # An audio-only source (a podcast) gets the same layout on audio tracks.
+    kind = otio.schema.TrackKind.Video if info.has_video else otio.schema.TrackKind.Audio
+
     # V1: the program.
     program = otio.schema.Track(
         name=PROGRAM_TRACK,
-        kind=otio.schema.TrackKind.Video,
+        kind=kind,
         metadata={NAMESPACE: {"role": ROLE_PROGRAM}},
     )
     spans = _program_spans(frames, total)
@@ -326,7 +331,7 @@ def build_timeline(
         person = persons[pid]
         track = otio.schema.Track(
             name=person.name,
-            kind=otio.schema.TrackKind.Video,
+            kind=kind,
             metadata={NAMESPACE: {"role": ROLE_SPEAKER, "speaker": pid}},
         )
         cursor = 0

@@ -54,9 +54,12 @@ OFF_SCREEN_COLOR = otio.schema.MarkerColor.WHITE
 
 
 def marker_color(person_id: int) -> str:
-    """Marker colour of a person: white for off-screen speech, else a fixed palette by id."""
+    """Marker colour of a person: white for unattributed speech, else a fixed palette by id
+    (voices never seen, -1, -2, ..., take the palette from its far end)."""
     if person_id == OFF_SCREEN_ID:
         return OFF_SCREEN_COLOR
+    if person_id < 0:
+        return _PALETTE[-(-person_id % len(_PALETTE))]
     return _PALETTE[(person_id - 1) % len(_PALETTE)]
 
 

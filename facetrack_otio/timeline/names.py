@@ -13,12 +13,14 @@ from facetrack_otio.timeline.meta import NAMESPACE, ROLE_SPEAKER, facetrack_md
 from facetrack_otio.timeline.read import speaker_data
 
 _ID_RE = re.compile(r"^(?:speaker[-_ ]?)?(\d+)$", re.IGNORECASE)
+_VOICE_RE = re.compile(r"^off[-_ ]?screen(?:[-_ ]?(\d+))?$", re.IGNORECASE)
 
 
 def _person_id(text: str) -> int | None:
     text = text.strip()
-    if text.lower() in ("off-screen", "offscreen", "off_screen"):
-        return OFF_SCREEN_ID
+    voice = _VOICE_RE.match(text)
+    if voice:  # off-screen-2: the second voice never seen; off-screen: unattributed speech
+        return -int(voice.group(1)) if voice.group(1) else OFF_SCREEN_ID
     m = _ID_RE.match(text)
     return int(m.group(1)) if m else None
 
@@ -30,7 +32,8 @@ def parse_names(items: Sequence[str]) -> dict[int, str]:
     ----------
     items : sequence of str
         E.g. ``["1=Alice", "2=Bob"]``. The id may also be written as a label
-        (``speaker-2=Bob``, ``off-screen=Narrator``; 0 is the off-screen voice).
+        (``speaker-2=Bob``; ``off-screen-1=Interviewer`` for the first voice never seen;
+        ``off-screen=Narrator`` for speech tied to nobody).
 
     Returns
     -------

@@ -1,4 +1,4 @@
-"""Voice models on the real audio of the samples."""
+"""Voices: the trained encoder on real audio of the samples, and how voices are tied to faces."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ import pytest
 from facetrack_otio.exports.rttm import read_rttm
 from facetrack_otio.media.audio import decode_audio, read_audio
 from facetrack_otio.media.probe import probe
-from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
-from facetrack_otio.speakers.voice import (
-    VoiceSettings,
-    attribute_by_voice,
-    learn_voices,
-    mfcc,
-    training_features,
-)
+from facetrack_otio.speakers.voice import VoiceSettings, _tie_voices, attribute_voices
+from facetrack_otio.speakers.voice_encoder import VoiceEncoder, mel_filters, mel_spectrogram
+from facetrack_otio.speakers.windows import Window
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+@pytest.fixture(scope="module")
+def encoder() -> VoiceEncoder:
+    return VoiceEncoder()
 
 
 @pytest.fixture(scope="module")
@@ -29,73 +29,107 @@ def enter_exit() -> tuple[np.ndarray, list[tuple[str, float, float]]]:
     return pcm, sorted(ref, key=lambda s: s[1])
 
 
-def voice_over_turns(ref: list[tuple[str, float, float]]) -> list[SpeakerTurn]:
-    """The reference turns as vision would give them: A's voice-over (25-28 s) off-screen."""
-    return [
-        SpeakerTurn(OFF_SCREEN_ID, s, e, 0.5, "off-screen")
-        if 25.0 < s < 28.0
-        else SpeakerTurn({"A": 1, "B": 2}[who], s, e, 0.9, "mouth-motion")
-        for who, s, e in ref
-    ]
+def test_mel_filters_cover_the_band_once() -> None:
+    fb = mel_filters()
+    assert fb.shape == (40, 201)
+    assert (fb >= 0).all()
+    # Every bin between the first and last filter's peak is covered by one or two filters.
+    covered = (fb > 0).sum(axis=0)
+    assert covered[2:-2].min() >= 1 and covered.max() <= 2
 
 
-def test_mfcc_shape() -> None:
-    feats = mfcc(np.zeros(16000, dtype=np.int16))
-    assert feats.shape == (98, 20)
-    assert np.isfinite(feats).all()
+def test_a_tone_lands_in_its_mel_band() -> None:
+    t = np.arange(16000) / 16000
+    low = mel_spectrogram(0.5 * np.sin(2 * np.pi * 300 * t)).mean(axis=0)
+    high = mel_spectrogram(0.5 * np.sin(2 * np.pi * 3000 * t)).mean(axis=0)
+    assert int(np.argmax(low)) < int(np.argmax(high))
+    assert mel_spectrogram(np.zeros(16000)).shape == (101, 40)
 
 
-def test_voice_over_goes_to_its_speaker(enter_exit) -> None:
+def test_one_voice_is_more_alike_than_two(encoder, enter_exit) -> None:
     pcm, ref = enter_exit
-    turns = voice_over_turns(ref)
-    out = attribute_by_voice(turns, pcm)
-    (over,) = [t for t in out if 25.0 < t.start < 28.0]
-    assert over.speaker == 1 and over.cue == "voice"
-    assert [t.speaker for t in out if t is not over] == [t.speaker for t in turns if t.speaker]
+    windows = {who: [(s, min(e, s + 2.0)) for w, s, e in ref if w == who] for who in "AB"}
+    emb = {who: encoder.embed(pcm, spans) for who, spans in windows.items()}
+    same = min(float((e @ e.T)[np.triu_indices(len(e), 1)].mean()) for e in emb.values())
+    other = float((emb["A"] @ emb["B"].T).mean())
+    assert same > other + 0.1, (same, other)
 
 
-def test_unknown_voice_stays_off_screen(enter_exit) -> None:
-    # Only A's voice is known; B's speech, heard off-screen, must not be given to A.
+def test_the_file_and_the_array_give_the_same_embeddings(encoder, enter_exit) -> None:
     pcm, ref = enter_exit
-    turns = [
-        SpeakerTurn(1, s, e, 0.9, "mouth-motion")
-        if who == "A"
-        else SpeakerTurn(OFF_SCREEN_ID, s, e, 0.5, "off-screen")
-        for who, s, e in ref
-    ]
-    out = attribute_by_voice(turns, pcm)
-    assert [t.speaker for t in out] == [t.speaker for t in turns]
-
-
-def test_seen_turns_are_never_changed(enter_exit) -> None:
-    pcm, ref = enter_exit
-    wrong = [SpeakerTurn(2 if who == "A" else 1, s, e, 0.95, "mouth-motion") for who, s, e in ref]
-    assert attribute_by_voice(wrong, pcm) == wrong
-
-
-def test_voices_read_from_a_file_decide_the_same(enter_exit) -> None:
-    pcm, ref = enter_exit
-    turns = voice_over_turns(ref)
+    spans = [(s, e) for _, s, e in ref[:3]]
     with decode_audio(probe(SAMPLES / "enter_exit.mp4")) as from_file:
-        assert attribute_by_voice(turns, from_file) == attribute_by_voice(turns, pcm)
+        assert np.allclose(encoder.embed(from_file, spans), encoder.embed(pcm, spans), atol=1e-5)
 
 
-def test_long_training_is_sampled_and_still_tells_voices_apart(enter_exit) -> None:
-    # A cap far below the speech each person has: models learn from one second in k.
+def _window(start: float, visible: tuple[int, ...], activity: tuple[float, ...]) -> Window:
+    speaker = visible[0] if visible else 0
+    cue = "single-face" if visible else "off-screen"
+    return Window(start, start + 0.5, speaker, 0.9, cue, visible, (start, start + 0.5), activity)
+
+
+def _tie(windows: list[Window], labels: list[int]) -> dict[int, int]:
+    seeds = np.full(len(windows), -1)
+    durations = np.array([w.duration for w in windows])
+    return _tie_voices(windows, np.array(labels), seeds, durations, VoiceSettings(), True)
+
+
+def test_a_listener_shown_during_an_off_screen_question_is_not_given_the_voice() -> None:
+    # Voice 0 (the interviewer, never seen) speaks over shots of person 1 listening, mouth
+    # still; voice 1 speaks while person 1 is shown with a moving mouth.
+    question = [_window(t, (1,), (-0.3,)) for t in (0.0, 0.5, 1.0, 1.5)]
+    answer = [_window(t, (1,), (0.4,)) for t in (2.0, 2.5, 3.0, 3.5)]
+    assert _tie(question + answer, [0] * 4 + [1] * 4) == {0: -1, 1: 1}
+
+
+def test_an_edited_interview_gives_each_voice_the_face_shown_most_with_it() -> None:
+    # Voice 0 over person 1 (and a cutaway to silent person 3); voice 1 over person 2.
+    first = [_window(t, (1,), (0.2,)) for t in (0.0, 0.5, 1.0)] + [_window(1.5, (3,), (0.0,))]
+    second = [_window(t, (2,), (0.3,)) for t in (2.0, 2.5, 3.0)]
+    assert _tie(first + second, [0] * 4 + [1] * 3) == {0: 1, 1: 2}
+
+
+def test_voices_nobody_is_seen_with_are_numbered_in_order_of_first_appearance() -> None:
+    windows = [_window(t, (), ()) for t in (0.0, 0.5, 1.0)] + [_window(1.5, (1,), (0.5,))]
+    assert _tie(windows, [1, 0, 1, 2]) == {1: -1, 0: -2, 2: 1}
+
+
+def test_without_faces_voices_are_the_speakers() -> None:
+    windows = [_window(t, (), ()) for t in (0.0, 0.5, 1.0)]
+    seeds = np.full(3, -1)
+    tied = _tie_voices(windows, np.array([0, 1, 0]), seeds, np.full(3, 0.5), VoiceSettings(), False)
+    assert tied == {0: 1, 1: 2}
+
+
+def test_a_voice_over_goes_to_its_speaker_and_an_unknown_voice_stays_off_screen(
+    encoder, enter_exit
+) -> None:
     pcm, ref = enter_exit
-    turns = voice_over_turns(ref)
-    feats = mfcc(pcm)
-
-    def features(t: SpeakerTurn) -> np.ndarray:
-        return feats[int(t.start / 0.01) : int(t.end / 0.01)]
-
-    capped = VoiceSettings(max_training=4.0)
-    sampled = training_features(turns, features, capped)
-    full = training_features(turns, features, VoiceSettings())
-    for person in (1, 2):
-        kept = sum(len(c) for c in sampled[person])
-        have = sum(len(c) for c in full[person])
-        assert 300 <= kept <= 500 < have  # about 4 s of the 8-10 s each person speaks
-    models = learn_voices(sampled, capped)
-    (over,) = [t for t in turns if t.speaker == OFF_SCREEN_ID]
-    assert models[1].loglik(features(over)) > models[2].loglik(features(over)) + 1.0
+    windows = []
+    for who, s, e in ref:
+        segment = (s, e)
+        for a in np.arange(s, e - 0.25, 0.5):
+            b = min(e, a + 0.5)
+            if 25.0 < s < 28.0:  # A's voice-over: nobody on screen
+                windows.append(Window(a, b, 0, 0.5, "off-screen", (), segment))
+            else:  # both on screen, the speaker's mouth clearly moving
+                p = {"A": 1, "B": 2}[who]
+                w = Window(a, b, p, 0.95, "mouth-motion", (1, 2), segment, (0.5, 0.0))
+                windows.append(w)
+    voices = attribute_voices(windows, pcm, VoiceSettings(), encoder)
+    over = [w for w in voices.windows if 25.0 < w.start < 28.0]
+    assert over and all(w.speaker == 1 and w.cue == "voice" for w in over)
+    # Only A is ever seen: B's speech, heard with nobody on screen, is a voice of its own.
+    only_a = []
+    for who, s, e in ref:
+        for a in np.arange(s, e - 0.25, 0.5):
+            b = min(e, a + 0.5)
+            if who == "A":
+                only_a.append(Window(a, b, 1, 0.9, "single-face", (1,), (s, e), (0.4,)))
+            else:
+                only_a.append(Window(a, b, 0, 0.5, "off-screen", (), (s, e)))
+    voices = attribute_voices(only_a, pcm, VoiceSettings(), encoder)
+    heard = [w for w, o in zip(voices.windows, only_a) if o.speaker == 0]
+    assert len(heard) >= 10 and {w.speaker for w in heard} == {-1}
+    assert {w.speaker for w, o in zip(voices.windows, only_a) if o.speaker == 1} == {1}
+    assert voices.off_screen == [-1]
