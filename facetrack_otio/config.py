@@ -87,8 +87,11 @@ class FaceSettings:
         _at_least(self, "max_side", max(64, 2 * self.min_face_size))
         for name in ("detect_batch", "threads", "motion_gap", "min_person_seconds"):
             _at_least(self, name, 0)
-        for name in ("monitor_window", "reservoir"):
-            _at_least(self, name, 1)
+        _at_least(self, "monitor_window", 1)
+        # Descriptors and face crops kept per tracklet: beyond these, memory and time only.
+        for name in ("embeddings_per_tracklet", "face_candidates"):
+            _within(self, name, 1, 1000)
+        _at_least(self, "seconds_per_embedding", 0, inclusive=False)
         # Frames queued ahead, ~0.7 MB each at 640x360: beyond this, memory, not speed.
         _within(self, "prefetch", 0, 1000)
         for name in ("min_confidence", "cut_threshold"):
@@ -100,14 +103,15 @@ class FaceSettings:
             raise ValueError(
                 f"redetect_intervals must be four whole numbers >= 1, got {self.redetect_intervals}"
             )
-        if self.tracker == "template":
-            return
-        from facetrack_otio.cli.common import TRACKER_CHOICES
+        if (self.tracker, self.embedder) == ("template", "auto"):
+            return  # the defaults: no need to load the lists of choices
+        from facetrack_otio.cli.common import EMBEDDER_CHOICES, TRACKER_CHOICES
 
-        if self.tracker not in TRACKER_CHOICES:
-            raise ValueError(
-                f"tracker must be one of {', '.join(TRACKER_CHOICES)}, got {self.tracker!r}"
-            )
+        for name, choices in (("tracker", TRACKER_CHOICES), ("embedder", EMBEDDER_CHOICES)):
+            if getattr(self, name) not in choices:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}"
+                )
 
 
 @dataclass(frozen=True)

@@ -5,9 +5,9 @@ them, each checked against the contract of :mod:`tests.contract`.
   ``{input}``, ``{out}``, ``{timeline}``, ``{hyp}``, ``{ref}`` and ``{config}`` filled in per
   case, what kinds of input it reads, its numeric options, and what a success must leave.
   A new command joins the fuzzing with one more entry.
-- :data:`SOURCES` are the base inputs the mutations start from, by kind (``video`` today;
-  an audio-only source is one more entry, taken by every command whose template reads
-  ``audio``).
+- ``tests/test_fuzz.py``'s ``SOURCES`` are the base inputs the mutations start from, by
+  kind (``video``, ``audio``): a new kind of input is one more entry, taken by every command
+  whose template reads it.
 - A :class:`Case` is one command line to run; :func:`run_cases` runs cases two at a time
   (CI has two cores) in fresh processes, each within its time bound, and returns every
   breach of the contract with the seed and a line to reproduce it.
@@ -168,7 +168,7 @@ def _prints(word: str) -> Callable[[Case, subprocess.CompletedProcess[str]], lis
     return check
 
 
-_ANALYSIS = ("--max-fps", "--max-side", "--audio-stream")
+_ANALYSIS = ("--max-fps", "--max-side", "--audio-stream", "--speakers")
 _RENDER = ("--crf", "--pad", "--jobs", "--segment")
 # Fast analysis: few frames at a small size; the contract does not depend on accuracy.
 _QUICK = ("--max-fps", "2", "--max-side", "320")
@@ -176,19 +176,19 @@ _QUICK = ("--max-fps", "2", "--max-side", "320")
 COMMANDS: dict[str, Command] = {
     "run": Command(
         ("run", "{input}", "-o", "{out}", "--no-render", *_QUICK),
-        reads=("video",),
+        reads=("video", "audio"),
         success=_run_success,
         numeric=_ANALYSIS,
     ),
     "run-render": Command(
         ("run", "{input}", "-o", "{out}", "--preset", "ultrafast", *_QUICK),
-        reads=("video",),
+        reads=("video", "audio"),
         success=_run_success,
         numeric=_ANALYSIS + _RENDER,
     ),
     "batch": Command(
         ("batch", "{input}", "-o", "{out}", "--no-render", "-j", "1", *_QUICK),
-        reads=("video",),
+        reads=("video", "audio"),
         success=_batch_success,
         numeric=(*_ANALYSIS, "-j"),
         codes=(0, 1, 2),

@@ -60,15 +60,14 @@ def _ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", *args], check=True)
 
 
-# The base inputs mutations start from, by kind: name -> (kind, ffmpeg output arguments).
-# An audio-only source joins as one more entry of kind "audio".
+# The base inputs mutations start from, by kind: name -> (kind, ffmpeg output arguments),
+# each made from 1.5 s of the bundled two-shot. Commands take the kinds their template reads.
+_SMALL = ("-vf", "scale=320:180", "-c:v", "libx264", "-preset", "ultrafast")
 SOURCES: dict[str, tuple[str, tuple[str, ...]]] = {
-    "mp4": ("video", ("-c:v", "libx264", "-preset", "ultrafast", "-g", "12", "-c:a", "aac")),
-    "faststart.mp4": (
-        "video",
-        ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", "-movflags", "+faststart"),
-    ),
-    "mkv": ("video", ("-c:v", "libx264", "-preset", "ultrafast", "-c:a", "libopus")),
+    "mp4": ("video", (*_SMALL, "-g", "12", "-c:a", "aac")),
+    "faststart.mp4": ("video", (*_SMALL, "-c:a", "aac", "-movflags", "+faststart")),
+    "mkv": ("video", (*_SMALL, "-c:a", "libopus")),
+    "m4a": ("audio", ("-vn", "-c:a", "aac")),
 }
 
 
@@ -79,11 +78,11 @@ def work(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def sources(work: Path) -> dict[str, tuple[str, bytes]]:
-    """Each source's kind and bytes: 1.5 s of the bundled two-shot at 320x180."""
+    """Each source's kind and bytes."""
     out = {}
     for name, (kind, args) in SOURCES.items():
         path = work / f"source.{name}"
-        _ffmpeg("-i", str(SAMPLE), "-t", "1.5", "-vf", "scale=320:180", *args, str(path))
+        _ffmpeg("-i", str(SAMPLE), "-t", "1.5", *args, str(path))
         out[name] = (kind, path.read_bytes())
     return out
 
@@ -107,10 +106,10 @@ def base_run(work: Path, sources: dict[str, tuple[str, bytes]]) -> Path:
     return out
 
 
-def _video_command(rng: random.Random) -> str:
-    """A command that reads video; `batch`, which starts a worker with the models even for
-    an input it refuses, a tenth as often as the others."""
-    names = [name for name, c in COMMANDS.items() if "video" in c.reads]
+def _command_for(kind: str, rng: random.Random) -> str:
+    """A command that reads ``kind``; `batch`, which starts a worker with the models even for
+    an input it refuses, a fifth as often as the others."""
+    names = [name for name, c in COMMANDS.items() if kind in c.reads]
     weights = [1 if name == "batch" else 5 for name in names]
     return rng.choices(names, weights)[0]
 
@@ -124,9 +123,15 @@ def _check(family: str, cases: list[Case]) -> None:
 
 
 def _probe_problems(path: Path) -> list[str]:
-    """What is wrong with ``probe`` on a file: it must describe a video sanely, or refuse it
+    """What is wrong with ``probe`` on a file: it must describe a medium sanely, or refuse it
     with one line (MediaError), in bounded time."""
+    return _probe(path)[0]
+
+
+def _probe(path: Path) -> tuple[list[str], bool]:
+    """:func:`_probe_problems`, and whether the file was taken."""
     t0 = time.monotonic()
+    taken = False
     try:
         info = probe(path)
     except MediaError as exc:
@@ -135,14 +140,17 @@ def _probe_problems(path: Path) -> list[str]:
     except Exception as exc:  # anything else is the finding
         problems = [f"{type(exc).__name__}: {exc}"]
     else:
+        taken = True
         problems = []
-        if not (info.width > 0 and info.height > 0 and info.n_frames > 0):
+        if not (info.has_video or info.has_audio):
+            problems.append("neither video nor audio")
+        if info.has_video and not (info.width > 0 and info.height > 0 and info.n_frames > 0):
             problems.append(f"size {info.width}x{info.height}, {info.n_frames} frames")
         if not (0 < info.fps <= 1000 and math.isfinite(info.duration) and info.duration > 0):
             problems.append(f"{float(info.fps)} fps, {info.duration} s")
     if time.monotonic() - t0 > PROBE_BOUND:
         problems.append(f"probe took {time.monotonic() - t0:.0f} s")
-    return problems
+    return problems, taken
 
 
 def _mutants(
@@ -181,8 +189,8 @@ def test_every_box_boundary_truncation_is_probed_or_refused(
 
 
 def test_fuzz_media(sources: dict[str, tuple[str, bytes]], work: Path) -> None:
-    """Mutated media: every mutant probed; the refused ones and a few of the accepted ones
-    run through the commands that read video."""
+    """Mutated media: every mutant probed; some of the refused ones and a few of the
+    accepted ones run through the commands that read their kind."""
     family = "media"
     rng = rng_for(family + "/pick")
     folder = fresh(work, family)
@@ -195,26 +203,22 @@ def test_fuzz_media(sources: dict[str, tuple[str, bytes]], work: Path) -> None:
         path.write_bytes(data)
         paths.append(path)
     with ThreadPoolExecutor(2) as pool:
-        results = list(pool.map(_probe_problems, paths))
+        results = list(pool.map(_probe, paths))
     log_cases(
         (f"media-probe-{i}", "probe", "", "", m[2], "; ".join(p))
-        for i, (m, p) in enumerate(zip(mutants, results, strict=True))
+        for i, (m, (p, _)) in enumerate(zip(mutants, results, strict=True))
     )
-    for (_, _, what, _), path, problems in zip(mutants, paths, results, strict=True):
+    for (_, kind, what, _), path, (problems, taken) in zip(mutants, paths, results, strict=True):
         if problems:
             probed.append(f"probe {what}: {'; '.join(problems)}")
-            continue
-        try:
-            probe(path)
-            accepted.append((what, path))
-        except MediaError:
-            refused.append((what, path))
+        else:
+            (accepted if taken else refused).append((kind, what, path))
     assert not probed, f"seed {SEED}:\n" + "\n".join(probed)
     cases = []
     picks = rng.sample(refused, min(len(refused), scaled(10)))
     picks += rng.sample(accepted, min(len(accepted), scaled(5)))
-    for i, (what, path) in enumerate(picks):
-        command = _video_command(rng)
+    for i, (kind, what, path) in enumerate(picks):
+        command = _command_for(kind, rng)
         out = path.parent / "out"
         words = {"input": str(path), "out": str(out)}
         case = Case(

@@ -414,10 +414,10 @@ def test_what_is_not_a_file_is_named(tmp_path: Path, kind: str) -> None:
     path = tmp_path / "in.mp4"
     if kind == "fifo":
         os.mkfifo(path)
-        words = "a named pipe, not a video file"
+        words = "a named pipe, not a media file"
     elif kind == "device":
         path = Path("/dev/zero")
-        words = "a character device, not a video file"
+        words = "a character device, not a media file"
     elif kind == "loop":
         os.symlink(tmp_path / "other.mp4", path)
         os.symlink(path, tmp_path / "other.mp4")

@@ -18,6 +18,7 @@ log = logging.getLogger("facetrack")
 
 # The same names as facetrack_otio.faces.tracker.TRACKERS (kept here so --help stays fast).
 TRACKER_CHOICES = ("template", "mosse", "kcf", "csrt", "none")
+EMBEDDER_CHOICES = ("auto", "dlib", "vggface2", "lbp")
 
 EPILOG = (
     "global options (-q, -v, --config FILE) go before or after the command; "
@@ -77,7 +78,7 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--embedder",
-        choices=("auto", "dlib", "vggface2", "lbp"),
+        choices=EMBEDDER_CHOICES,
         default=None,
         help="face descriptor (default auto: VGGFace2 when its weights are given, else dlib's "
         "face ResNet; lbp is a last resort that may split or merge people)",
@@ -227,7 +228,18 @@ def flag_error(exc: ValueError) -> InputError:
 
 # Settings that flags set, under the same name with dashes.
 _FLAGGED = frozenset(
-    {"max_fps", "max_side", "audio_stream", "crf", "preset", "pad", "jobs", "segment", "tracker"}
+    {
+        "max_fps",
+        "max_side",
+        "audio_stream",
+        "crf",
+        "preset",
+        "pad",
+        "jobs",
+        "segment",
+        "tracker",
+        "speakers",
+    }
 )
 
 

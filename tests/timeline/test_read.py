@@ -63,7 +63,7 @@ def _foreign_timeline() -> otio.schema.Timeline:
     ("content", "message"),
     [
         (None, "no such file"),
-        ("", "not a readable .otio timeline"),
+        ("", "file is empty"),
         ("this is not json", "not a readable .otio timeline"),
         (b"\x00\xff\xfe binary", "not a readable .otio timeline"),
         ('{"OTIO_SCHEMA": "NoSuchThing.1"}', "not a timeline"),
