@@ -80,7 +80,7 @@ def expand_inputs(items: Sequence[str]) -> list[Path]:
             if not matches:
                 raise InputError(f"{item}: the pattern matches no video")
         elif os.path.lexists(path):  # a pipe, a device, a link to nothing: say which
-            matches = [readable_file(path, "video file", allow_empty=True)]
+            matches = [readable_file(path, "media file", allow_empty=True)]
         else:
             raise InputError(f"{shown(item)}: no such file or folder")
         for m in matches:
