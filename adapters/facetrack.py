@@ -21,8 +21,10 @@ Writer arguments: ``crf``, ``preset``, ``pad``, ``jobs`` (as for ``facetrack ren
 The plugin has no hooks and no media linker, on purpose. The reader already points every clip
 at the analysed file by absolute URL, so there is nothing left for a linker to find; and hooks
 run on every read and write of every OTIO program on the machine, so one here would touch
-other people's timelines to fix nothing in ours. The third-party writers (``fcpx_xml``,
-``fcp_xml``, ``cmx_3600``) see the plain timeline; ``facetrack export`` adds what they miss.
+other people's timelines to fix nothing in ours. OTIO's own writers (``fcpx_xml``,
+``fcp_xml``, ``cmx_3600``) see the plain timeline; facetrack's writers ``facetrack_fcpxml``,
+``facetrack_fcp7`` and ``facetrack_edl`` (``otioconvert -O ...``), the same code as
+``facetrack export``, add what they miss, for any timeline.
 
 OTIO loads this file as ``opentimelineio.adapters.facetrack``: imports here are absolute.
 """
@@ -40,6 +42,7 @@ import opentimelineio as otio
 
 from facetrack_otio.config import Settings, updated
 from facetrack_otio.errors import InputError, ToolError
+from facetrack_otio.exports.otio_adapter import refuse_unknown
 from facetrack_otio.faces.tracker import TRACKERS
 from facetrack_otio.pipeline import SpeakerPipeline
 from facetrack_otio.render.clips import RenderSettings, render_turns
@@ -67,15 +70,6 @@ _LOCK = threading.Lock()
 def _pipeline(settings: Settings) -> SpeakerPipeline:
     # One pipeline (and so one set of models) per distinct settings, for the process.
     return SpeakerPipeline(settings)
-
-
-def _unknown(kind: str, given: Mapping[str, Any], known: tuple[str, ...]) -> None:
-    unknown = sorted(set(given) - set(known))
-    if unknown:
-        raise InputError(
-            f"facetrack adapter: unknown {kind} argument(s) {', '.join(unknown)} "
-            f"(known: {', '.join(known)})"
-        )
 
 
 def _number(name: str, value: Any, kind: type, minimum: float) -> Any:
@@ -223,7 +217,7 @@ def read_from_file(
     InputError
         On an unknown or bad argument, or a file that is missing or not a video.
     """
-    _unknown("reader", unknown, READ_ARGS)
+    refuse_unknown("facetrack", "reader", unknown, READ_ARGS)
     people = parse_names_argument(names)
     settings = settings_from_arguments(
         device, embedder_weights, audio_stream, tracker, max_fps, max_side
@@ -311,7 +305,7 @@ def write_to_file(
         When a clip fails to render (the others are still written), or NVENC is asked for
         where it does not work.
     """
-    _unknown("writer", unknown, WRITE_ARGS)
+    refuse_unknown("facetrack", "writer", unknown, WRITE_ARGS)
     if not isinstance(input_otio, otio.schema.Timeline):
         raise InputError("facetrack adapter: the writer renders a timeline made by facetrack")
     data = speaker_data(input_otio)

@@ -1,4 +1,5 @@
-"""Peak memory and wall time of ``facetrack run`` on a short and a long input, and a resume.
+"""Peak memory, wall time and ``.otio`` size of ``facetrack run`` on a short and a long input,
+and a resume.
 
 The inputs are a bundled sample looped with ffmpeg (``-stream_loop N -c copy``) into a
 temporary folder. Each measurement runs ``facetrack run --no-render --no-cache`` from a fresh
@@ -145,6 +146,7 @@ def main() -> None:
             video = looped(minutes, folder, args.sample)
             r = measure(video, Path(tmp) / f"out-{minutes:g}", env)
             rows.append((minutes, r))
+            otio_bytes = (Path(tmp) / f"out-{minutes:g}" / f"{video.stem}.otio").stat().st_size
             figures[f"{minutes:g}"] = {
                 "peak_mib": r["peak_kib"] / 1024,
                 "wall_s": r["wall_s"],
@@ -152,12 +154,13 @@ def main() -> None:
                 "people": r["people"],
                 "tracklets": r["tracklets"],
                 "timings": r["timings"],
+                "otio_bytes": otio_bytes,
             }
             say(
                 f"{minutes:g} min of {args.sample.name}: peak RSS {r['peak_kib'] / 1024:.0f} MiB, "
                 f"wall {r['wall_s']:.1f} s ({minutes * 60 / r['wall_s']:.2f}x real time); "
                 f"{len(r['people'])} people {r['people']} from {r['tracklets']} tracklets; "
-                f"stages {r['timings']}",
+                f"stages {r['timings']}; .otio {otio_bytes / 1e6:.2f} MB",
                 flush=True,
             )
         (m1, r1), (m2, r2) = rows

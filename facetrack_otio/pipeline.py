@@ -207,8 +207,14 @@ class SpeakerPipeline:
             windows, overlaps = visual_windows(faces, speech, s.speakers)
             encoder = self.voice_encoder(warnings) if windows else None
             if encoder is not None:
+                both = {(w.start, w.end) for w in overlaps}
                 voices = attribute_voices(
-                    windows, pcm, s.voice, encoder, faces_seen=bool(faces.people)
+                    windows,
+                    pcm,
+                    s.voice,
+                    encoder,
+                    faces_seen=bool(faces.people),
+                    mixed=[(w.start, w.end) in both for w in windows],
                 )
                 windows = voices.windows
             turns = build_turns(

@@ -29,7 +29,28 @@ FALLBACK: dict[str, Any] = {
             "name": "facetrack",
             "filepath": "adapters/facetrack.py",
             "suffixes": ["mp4", "mov", "m4v", "mkv", "avi", "webm"],
-        }
+        },
+        # The writers claim no suffix: OTIO takes the first adapter listing a suffix, whether
+        # it reads or not, so claiming .fcpxml, .xml or .edl would take reading those files
+        # away from fcpx_xml, fcp_xml and cmx_3600. They are named instead (-O NAME).
+        {
+            "OTIO_SCHEMA": "Adapter.1",
+            "name": "facetrack_fcpxml",
+            "filepath": "adapters/facetrack_fcpxml.py",
+            "suffixes": [],
+        },
+        {
+            "OTIO_SCHEMA": "Adapter.1",
+            "name": "facetrack_fcp7",
+            "filepath": "adapters/facetrack_fcp7.py",
+            "suffixes": [],
+        },
+        {
+            "OTIO_SCHEMA": "Adapter.1",
+            "name": "facetrack_edl",
+            "filepath": "adapters/facetrack_edl.py",
+            "suffixes": [],
+        },
     ],
     "schemadefs": [],
     "media_linkers": [],

@@ -171,6 +171,29 @@ def real_clip_variant(dest: Path, *ffmpeg_args: str) -> Path:
     return dest
 
 
+def test_identical_runs_give_identical_timelines(tmp_path: Path) -> None:
+    # Two seconds of two_shot: with the analysis cache filled, then found, then without it,
+    # the .otio is the same bytes; the run's timings go to the report and --json instead.
+    clip = tmp_path / "talk.mp4"
+    cut = ["-t", "2", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac", str(clip)]
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(SAMPLES / "two_shot.mp4"), *cut]
+    subprocess.run(cmd, check=True)
+    env = {"FACETRACK_CACHE_DIR": str(tmp_path / "cache")}
+    texts, timings = [], []
+    for n, flags in enumerate([[], [], ["--no-cache"]]):
+        out = tmp_path / f"out{n}"
+        proc = facetrack(
+            "-q", "run", str(clip), "-o", str(out), "--no-render", "--json", *flags, env=env
+        )
+        assert proc.returncode == 0, proc.stderr
+        texts.append((out / "talk.otio").read_bytes())
+        timings.append(json.loads(proc.stdout)["timings"])
+        assert '<table class="timings">' in (out / "report.html").read_text()
+    assert texts[0] == texts[1] == texts[2]
+    assert "models" in timings[0] and "models" not in timings[1]  # the cache was used
+    assert b"timings" not in texts[0] and json.loads(texts[0])["metadata"]["facetrack"]["turns"]
+
+
 def test_no_audio_gives_face_only_timeline(tmp_path: Path) -> None:
     silent_video = real_clip_variant(tmp_path / "no audio.mp4", "-an", "-c:v", "copy")
     proc = facetrack("-q", "run", str(silent_video), "-o", str(tmp_path / "out"), "--json")

@@ -117,11 +117,33 @@ def test_truncated_faststart_mp4_analyses_what_decodes(media: Maker, tmp_path: P
     assert_complete(out, "cut")
 
 
-@pytest.mark.parametrize("suffix", [".m4a", ".mp4"])
-def test_audio_only_file_is_refused(media: Maker, tmp_path: Path, suffix: str) -> None:
-    audio = media(f"audio{suffix}", "-vn", "-c:a", "copy")
-    proc = facetrack("run", str(audio), "-o", str(tmp_path / "out"))
-    assert_refused(proc, "no video stream", "audio-only")
+@pytest.mark.parametrize("suffix", [".m4a", ".mp4", ".wav", ".flac", ".mp3"])
+def test_audio_only_file_is_diarized_by_voice(media: Maker, tmp_path: Path, suffix: str) -> None:
+    # A podcast: no picture. The timeline, FCPXML, FCP7 XML, RTTM and report are written, on
+    # audio tracks at 25 fps; no EDL (it cuts a picture track) and no clips (nothing to show).
+    codec = {".m4a": ["-c:a", "copy"], ".mp4": ["-c:a", "copy"], ".mp3": ["-c:a", "libmp3lame"]}
+    audio = media(f"audio{suffix}", "-vn", *codec.get(suffix, []))
+    out = tmp_path / "out"
+    proc = facetrack("run", str(audio), "-o", str(out), "--json")
+    assert proc.returncode == 0, proc.stderr
+    names = {p.name for p in out.iterdir()}
+    assert {f"audio{x}" for x in (".otio", ".fcpxml", ".xml", ".rttm")} <= names, names
+    assert "report.html" in names and "audio.edl" not in names and "clips" not in names
+    assert not [n for n in names if n.startswith(".")], names
+    summary = json.loads(proc.stdout)
+    assert summary["source"]["width"] == 0 and summary["voice_encoder"]
+    assert [p["id"] for p in summary["people"]] == [1]  # one real voice
+    timeline = otio.adapters.read_from_file(str(out / "audio.otio"))
+    assert timeline.video_tracks() == [] and len(timeline.audio_tracks()) == 3
+    assert timeline.duration().rate == 25
+
+
+def test_a_file_without_video_or_audio_is_refused(media: Maker, tmp_path: Path) -> None:
+    nothing = tmp_path / "subtitles.mkv"
+    (tmp_path / "s.srt").write_text("1\n00:00:00,000 --> 00:00:01,000\nhello\n")
+    ffmpeg("-i", str(tmp_path / "s.srt"), str(nothing))
+    proc = facetrack("run", str(nothing), "-o", str(tmp_path / "out"))
+    assert_refused(proc, "no video or audio stream")
     assert not (tmp_path / "out").exists()
 
 

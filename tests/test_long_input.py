@@ -1,4 +1,5 @@
-"""An hour of input analyses in about the memory of a minute (bench/memory.py measures both)."""
+"""An hour of input analyses in about the memory of a minute, and its .otio stays light
+(bench/memory.py measures both)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,5 @@ def test_an_hour_peaks_within_15_percent_of_a_minute() -> None:
     print(figures)
     assert figures["60"]["wall_s"] > 60  # it really analysed an hour, not a stub
     assert figures["ratio"] <= 1.15, figures
+    # The hour's .otio was 18,038,806 bytes written indented; compact it is under a third.
+    assert 0 < figures["60"]["otio_bytes"] <= 18_038_806 / 3, figures

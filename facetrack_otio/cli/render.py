@@ -39,6 +39,10 @@ def main(args: argparse.Namespace) -> int:
     data = speaker_data(timeline)
     if not Path(data.info.path).is_file():
         raise InputError(f"{data.info.path}: source media of the timeline not found")
+    if not data.info.has_video:
+        raise InputError(
+            f"{args.timeline}: the source is sound only; there is no picture to render"
+        )
     # The clips carry the audio stream the analysis listened to.
     settings = render_settings_for(data, settings)
     outdir = Path(args.output)

@@ -101,15 +101,20 @@ def main(args: argparse.Namespace) -> int:
         timeline = analysis.timeline()
         timeline.metadata["facetrack"]["versions"] = versions()
         note = left_out_note(timeline)
-        if note:  # a rate without timecode (15 fps): the other formats are still written
+        if note:  # a rate without timecode (15 fps), or sound only: the others are written
             log.warning("warning: %s", note)
             timeline.metadata["facetrack"]["warnings"].append(note)
-        written = export_timeline(timeline, stage, stem, skip_unsupported=True)
+        # The report shows the stage timings (so does --json); the exported timeline leaves
+        # them out so that its bytes depend on the input and settings alone, as in a batch.
+        written = write_report(timeline, stage)
+        timeline.metadata["facetrack"].pop("timings", None)
+        written += export_timeline(timeline, stage, stem, skip_unsupported=True)
         written += [stage / rel for rel in thumbs.values()]
-        written += write_report(timeline, stage)
         failures: list[str] = []
         encoder = None
-        if not args.no_render and analysis.turns:
+        if not info.has_video:
+            log.info("sound only: no clips to render (the timeline cuts the sound)")
+        elif not args.no_render and analysis.turns:
             report = render_turns(
                 info,
                 analysis.turns,
@@ -139,11 +144,11 @@ def main(args: argparse.Namespace) -> int:
         )
         print(f"{info.name}: {len(analysis.people)} people: {people}")
         voices = analysis.voice_encoder or "no voice encoder"
-        print(
-            f"{len(analysis.turns)} speaker turns; identities from {analysis.faces.embedder} "
-            f"(faces) and {voices} (voices)"
-        )
-        premiere = "" if note else f", {stem}.xml in Premiere"
+        models = f"{analysis.faces.embedder} (faces) and {voices} (voices)"
+        if not info.has_video:
+            models = f"{voices} (voices; sound only)"
+        print(f"{len(analysis.turns)} speaker turns; identities from {models}")
+        premiere = f", {stem}.xml in Premiere" if (outdir / f"{stem}.xml") in outputs else ""
         print(
             f"wrote {len(outputs)} files to {outdir}/ (open {stem}.fcpxml in Resolve or "
             f"Final Cut{premiere}, {stem}.otio in either)"

@@ -11,7 +11,10 @@ rttm       STEM.rttm                    diarization tools (who speaks when)
 =========  ===========================  ==============================================
 
 Every writer takes the timeline (not the analysis), so a saved ``.otio`` can be exported
-again later.
+again later. The FCPXML, FCP7 XML and EDL writers take any OTIO timeline, not only facetrack's
+(:mod:`facetrack_otio.exports.sequence` fills in what another tool's timeline does not say),
+and are OTIO adapters too: ``facetrack_fcpxml``, ``facetrack_fcp7`` and ``facetrack_edl``
+(``adapters/``, :mod:`facetrack_otio.exports.otio_adapter`).
 """
 
 from __future__ import annotations
@@ -107,6 +110,8 @@ def unsupported_formats(timeline: otio.schema.Timeline) -> dict[str, str]:
         otio.opentime.to_timecode(otio.opentime.RationalTime(0, float(fps)), float(fps))
     except ValueError:
         return dict.fromkeys(_TIMECODE_FORMATS, f"SMPTE timecode has no {float(fps):g} fps")
+    if not timeline.video_tracks():
+        return {"edl": "the timeline is sound only and an EDL cuts a picture track"}
     return {}
 
 

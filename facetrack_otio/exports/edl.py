@@ -1,11 +1,15 @@
 """CMX 3600 EDLs: ``STEM.edl`` (the program) and ``STEM.<label>.edl`` per speaker.
 
 An EDL holds one video track and no metadata, so the program and each speaker's track get a
-file of their own (named with :attr:`Person.label`, e.g. ``talk.speaker-2.edl``). Written by
-OTIO's ``cmx_3600`` adapter at the source's rate, then:
+file of their own (named with :attr:`Person.label`, e.g. ``talk.speaker-2.edl``; another
+timeline's extra video tracks ``track-2`` ...; :func:`to_string` writes the one asked for).
+Written by OTIO's ``cmx_3600`` adapter at the timeline's exact rate, from a copy whose times
+are whole frames of it (:class:`~facetrack_otio.exports.sequence.Sequence`: any timeline
+works), then:
 
 - timecodes are drop-frame only when the source's start timecode is (the adapter makes every
-  29.97 EDL drop-frame), and an ``FCM:`` line says which;
+  29.97 EDL drop-frame; ``Sequence`` says how other timelines decide), and an ``FCM:`` line
+  says which;
 - record timecodes start at the timeline's start (the source's start timecode when it has
   one), as the ``.otio``, FCPXML and FCP7 XML sequences do.
 
@@ -24,16 +28,11 @@ from urllib.parse import unquote, urlparse
 import opentimelineio as otio
 
 from facetrack_otio.errors import InputError
+from facetrack_otio.exports.sequence import Sequence
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.speakers.turns import Person
 from facetrack_otio.text import display_name
-from facetrack_otio.timeline.meta import (
-    ROLE_SPEAKER,
-    adapter_copy,
-    facetrack_md,
-    is_drop_frame,
-    timeline_fps,
-)
+from facetrack_otio.timeline.meta import ROLE_SPEAKER, facetrack_md
 
 SUFFIX = ".edl"
 
@@ -94,18 +93,24 @@ def _name_source(clip: otio.schema.Clip) -> None:
 
 
 def track_edl(
-    timeline: otio.schema.Timeline, track: otio.schema.Track, title: str | None = None
+    timeline: otio.schema.Timeline,
+    track: otio.schema.Track,
+    title: str | None = None,
+    drop_frame: bool | None = None,
 ) -> str:
     """One video track of ``timeline`` as CMX 3600 text.
 
     Parameters
     ----------
     timeline : opentimelineio.schema.Timeline
-        The timeline the track belongs to (for its rate, start and source timecode).
+        The timeline the track belongs to (for its rate, record start and timecode format).
     track : opentimelineio.schema.Track
         The video track to write (left unchanged: the adapter works on a copy).
     title : str, optional
         The EDL's ``TITLE:``; the timeline's name by default.
+    drop_frame : bool, optional
+        Drop-frame (True) or non-drop (False) timecode at 29.97 and 59.94 fps; by default as
+        the source's timecode is (see :class:`~facetrack_otio.exports.sequence.Sequence`).
 
     Returns
     -------
@@ -114,27 +119,25 @@ def track_edl(
     Raises
     ------
     InputError
-        When the rate has no SMPTE timecode (e.g. 12.5 fps).
+        When the rate has no SMPTE timecode (e.g. 12.5 fps), or the track holds what CMX 3600
+        cannot (a nested composition, a transition at its very start).
     """
-    fps = timeline_fps(timeline)
-    source = facetrack_md(timeline).get("source") or {}
-    drop = is_drop_frame(source.get("start_timecode"), fps)
-    start = timeline.global_start_time
-    record_start = round(start.value_rescaled_to(float(fps))) if start is not None else 0
-
+    seq = Sequence.of(timeline, drop_frame)
     # One line: a line break in the name (a file name can hold one) would end the TITLE.
-    single = otio.schema.Timeline(name=display_name(title or timeline.name))
-    single.tracks.append(adapter_copy(track))  # the adapter edits what it writes
+    single = otio.schema.Timeline(name=display_name(title or seq.name))
+    single.tracks.append(seq.copy_track(track))  # the adapter edits what it writes
     for clip in single.find_clips():
         _name_source(clip)
     try:
-        raw = otio.adapters.write_to_string(single, adapter_name="cmx_3600", rate=float(fps))
-        fix = _Timecodes(fps, drop, record_start)
+        raw = otio.adapters.write_to_string(single, adapter_name="cmx_3600", rate=seq.rate)
+        fix = _Timecodes(seq.fps, seq.drop_frame, seq.start)
         lines = [fix.line(line) for line in raw.splitlines()]
     except ValueError as exc:
-        raise InputError(f"cannot write an EDL at {float(fps):g} fps: {exc}") from exc
+        raise InputError(f"cannot write an EDL at {seq.rate:g} fps: {exc}") from exc
+    except otio.exceptions.OTIOError as exc:
+        raise InputError(f"track {track.name!r}: cannot write an EDL: {exc}") from exc
 
-    fcm = "FCM: DROP FRAME" if drop else "FCM: NON-DROP FRAME"
+    fcm = "FCM: DROP FRAME" if seq.drop_frame else "FCM: NON-DROP FRAME"
     if lines and lines[0].startswith("TITLE:"):
         lines.insert(1, fcm)
     else:
@@ -147,6 +150,85 @@ def _track_label(track: otio.schema.Track, index: int) -> str:
     if md.get("role") == ROLE_SPEAKER and "speaker" in md:
         return Person(int(md["speaker"]), track.name).label
     return f"track-{index + 1}"
+
+
+def _video_tracks(timeline: otio.schema.Timeline) -> list[otio.schema.Track]:
+    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
+    if not video:
+        raise InputError(f"timeline {timeline.name!r} has no video track to export")
+    return video
+
+
+def _title(timeline: otio.schema.Timeline, video: list[otio.schema.Track], index: int) -> str:
+    name = timeline.name or "Timeline"
+    return name if index == 0 else f"{name} {video[index].name}".rstrip()
+
+
+def pick_track(timeline: otio.schema.Timeline, track: int | str | None = None) -> int:
+    """Which video track an EDL of ``timeline`` holds, as an index into its video tracks.
+
+    Parameters
+    ----------
+    timeline : opentimelineio.schema.Timeline
+        Any timeline.
+    track : int or str, optional
+        The video track's number, counting from 1 (``V1`` and ``"1"`` too), or its name;
+        the first video track by default.
+
+    Returns
+    -------
+    int
+
+    Raises
+    ------
+    InputError
+        When the timeline has no video track, or none is numbered or named so.
+    """
+    video = _video_tracks(timeline)
+    if track is None or str(track).strip() == "":
+        return 0
+    key = str(track).strip()
+    number = key[1:] if key[:1] in "Vv" and key[1:].isdigit() else key
+    if number.isdigit() and 1 <= int(number) <= len(video):
+        return int(number) - 1
+    for i, t in enumerate(video):
+        if t.name == key:
+            return i
+    names = ", ".join(f"{i} ({t.name!r})" if t.name else str(i) for i, t in enumerate(video, 1))
+    raise InputError(f"no video track {track!r} to write as an EDL (the video tracks: {names})")
+
+
+def to_string(
+    timeline: otio.schema.Timeline,
+    track: int | str | None = None,
+    drop_frame: bool | None = None,
+) -> str:
+    """One video track of ``timeline`` as CMX 3600 text: the first by default.
+
+    An EDL holds one video track; :func:`write` writes one file per track, this the one
+    asked for (see :func:`pick_track`), titled like :func:`write` titles it.
+
+    Parameters
+    ----------
+    timeline : opentimelineio.schema.Timeline
+        Any timeline (left unchanged).
+    track : int or str, optional
+        The video track's number (from 1) or name.
+    drop_frame : bool, optional
+        As for :func:`track_edl`.
+
+    Returns
+    -------
+    str
+
+    Raises
+    ------
+    InputError
+        As :func:`pick_track` and :func:`track_edl` do.
+    """
+    video = _video_tracks(timeline)
+    index = pick_track(timeline, track)
+    return track_edl(timeline, video[index], _title(timeline, video, index), drop_frame)
 
 
 def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:
@@ -171,15 +253,12 @@ def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: 
     InputError
         When the timeline has no video track, or its rate has no SMPTE timecode.
     """
-    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
-    if not video:
-        raise InputError(f"timeline {timeline.name!r} has no video track to export")
+    video = _video_tracks(timeline)
     outdir = Path(outdir)
-    jobs = [(outdir / f"{stem}{SUFFIX}", video[0], timeline.name)]
+    jobs = [(outdir / f"{stem}{SUFFIX}", 0)]
     for i, track in enumerate(video[1:], 1):
-        label = _track_label(track, i)
-        jobs.append((outdir / f"{stem}.{label}{SUFFIX}", track, f"{timeline.name} {track.name}"))
-    texts = [(path, track_edl(timeline, track, title)) for path, track, title in jobs]
+        jobs.append((outdir / f"{stem}.{_track_label(track, i)}{SUFFIX}", i))
+    texts = [(path, track_edl(timeline, video[i], _title(timeline, video, i))) for path, i in jobs]
     for path, text in texts:  # all rendered before any is written
         atomic_write_text(path, text)
     return [path for path, _ in texts]

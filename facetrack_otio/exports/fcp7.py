@@ -1,11 +1,16 @@
-"""Final Cut Pro 7 XML (xmeml) for Premiere Pro and Resolve (``STEM.xml``).
+"""Final Cut Pro 7 XML (xmeml) for Premiere Pro and Resolve (``STEM.xml``), from any timeline.
 
-Written by OTIO's ``fcp_xml`` adapter, then touched up for Premiere:
+Written by OTIO's ``fcp_xml`` adapter from a copy of the timeline whose times are whole frames
+at its exact rate and which starts at its record start
+(:class:`~facetrack_otio.exports.sequence.Sequence`, so a timeline made elsewhere works too;
+media without a file, such as an EDL's reels, becomes an offline file named after the reel,
+which the adapter alone would fail on), then touched up for Premiere:
 
 - clip markers count frames from the start of the media, like clip in/out points (the adapter
   writes them in timecode frames, which puts them far past the media when the source has a
   start timecode);
-- timecodes are drop-frame only when the source's are;
+- timecodes are drop-frame only when the source's are (``Sequence`` says how other timelines
+  decide);
 - each clip item has one ``rate`` (the adapter repeats it), audio clip items name the source
   track they play (``sourcetrack``), and the file and sequence carry the frame size;
 - the file's name is the plain file name (not percent-encoded); its ``pathurl`` stays an
@@ -13,7 +18,7 @@ Written by OTIO's ``fcp_xml`` adapter, then touched up for Premiere:
 
 The NTSC flag comes from the adapter (``TRUE`` for 29.97 and the other 1000/1001 rates).
 Tracks keep their order (program, speakers, audio) but not their names, which xmeml has no
-place for; facetrack's metadata stays in the ``.otio`` file.
+place for; facetrack's metadata stays in the ``.otio`` file. A nested composition is refused.
 """
 
 from __future__ import annotations
@@ -22,22 +27,19 @@ import os
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import opentimelineio as otio
 
 from facetrack_otio.errors import InputError
+from facetrack_otio.exports.sequence import Sequence, offline_name
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.text import display_name
-from facetrack_otio.timeline.meta import (
-    adapter_copy,
-    facetrack_md,
-    foreign_md,
-    is_drop_frame,
-    timeline_fps,
-)
+from facetrack_otio.timeline.meta import foreign_md
 
 SUFFIX = ".xml"
+# URL given to files that have none, for the adapter; their <pathurl> is removed again.
+_OFFLINE = "facetrack-offline:"
 
 
 def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
@@ -65,20 +67,35 @@ def _samplecharacteristics(fps: Fraction, width: int, height: int) -> ET.Element
     return sc
 
 
-def _prepare(timeline: otio.schema.Timeline) -> otio.schema.Timeline:
-    """A copy with plain file names on the media references (the adapter's file names)."""
+def _prepare(seq: Sequence) -> otio.schema.Timeline:
+    """A conformed copy starting at the record start, with plain file names on the media
+    references (the adapter's file names)."""
+    timeline = seq.timeline
     out = otio.schema.Timeline(
         name=timeline.name,
-        global_start_time=timeline.global_start_time,
+        global_start_time=seq.time(seq.start),
         metadata=foreign_md(timeline),
     )
     for track in timeline.tracks:
-        out.tracks.append(adapter_copy(track))
+        out.tracks.append(seq.copy_track(track))
     for clip in out.find_clips():
         ref = clip.media_reference
         url = getattr(ref, "target_url", None)
         if url and not ref.name:
             ref.name = display_name(Path(unquote(urlparse(url).path)).name)
+        elif not url:
+            # Media without a file (an EDL's reel, its black): the adapter only writes files
+            # it has a URL for; the placeholder's <pathurl> goes again in _normalise.
+            name = offline_name(clip)
+            ref = otio.schema.ExternalReference(
+                target_url=_OFFLINE + quote(name),  # one file per reel, as the adapter keys them
+                available_range=ref.available_range,
+                metadata=ref.metadata,
+            )
+            ref.name = name
+            clip.media_reference = ref
+        if ref.available_range is None:  # the adapter needs one for every file
+            ref.available_range = clip.source_range
     return out
 
 
@@ -107,11 +124,9 @@ def _file_starts(root: ET.Element) -> dict[str, int]:
     return starts
 
 
-def _normalise(raw: str, timeline: otio.schema.Timeline) -> str:
+def _normalise(raw: str, seq: Sequence) -> str:
     root = ET.fromstring(raw.encode("utf-8"))
-    fps = timeline_fps(timeline)
-    source = facetrack_md(timeline).get("source") or {}
-    drop = is_drop_frame(source.get("start_timecode"), fps)
+    fps, source, drop = seq.fps, seq.source, seq.drop_frame
     width, height = int(source.get("width") or 0), int(source.get("height") or 0)
     has_audio = bool(source.get("audio_streams")) if source else True
     starts = _file_starts(root)
@@ -136,6 +151,9 @@ def _normalise(raw: str, timeline: otio.schema.Timeline) -> str:
                 _text(st, "trackindex", "1")
 
     for file_el in root.iter("file"):
+        url = file_el.find("pathurl")
+        if url is not None and (url.text or "").startswith(_OFFLINE):  # a name, no path
+            file_el.remove(url)
         media = file_el.find("media")
         if media is None:
             continue
@@ -156,13 +174,16 @@ def _normalise(raw: str, timeline: otio.schema.Timeline) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + body + "\n"
 
 
-def to_string(timeline: otio.schema.Timeline) -> str:
+def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) -> str:
     """The timeline as FCP7 XML text (every track, in order).
 
     Parameters
     ----------
     timeline : opentimelineio.schema.Timeline
-        The timeline to export (left unchanged).
+        Any timeline (left unchanged).
+    drop_frame : bool, optional
+        Drop-frame (True) or non-drop (False) timecode at 29.97 and 59.94 fps; by default as
+        the source's timecode is (see :class:`~facetrack_otio.exports.sequence.Sequence`).
 
     Returns
     -------
@@ -171,14 +192,15 @@ def to_string(timeline: otio.schema.Timeline) -> str:
     Raises
     ------
     InputError
-        When the rate has no SMPTE timecode (e.g. 12.5 fps), which xmeml requires.
+        When the rate has no SMPTE timecode (e.g. 12.5 fps), which xmeml requires, or a track
+        holds a nested composition.
     """
+    seq = Sequence.of(timeline, drop_frame)
     try:
-        raw = otio.adapters.write_to_string(_prepare(timeline), adapter_name="fcp_xml")
+        raw = otio.adapters.write_to_string(_prepare(seq), adapter_name="fcp_xml")
     except ValueError as exc:
-        fps = float(timeline_fps(timeline))
-        raise InputError(f"cannot write FCP7 XML at {fps:g} fps: {exc}") from exc
-    return _normalise(raw, timeline)
+        raise InputError(f"cannot write FCP7 XML at {seq.rate:g} fps: {exc}") from exc
+    return _normalise(raw, seq)
 
 
 def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:

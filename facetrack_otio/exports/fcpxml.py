@@ -1,23 +1,29 @@
-"""FCPXML 1.8 for Final Cut Pro and DaVinci Resolve (``STEM.fcpxml``).
+"""FCPXML 1.8 for Final Cut Pro and DaVinci Resolve (``STEM.fcpxml``), from any timeline.
 
-The program track goes through OTIO's ``fcpx_xml`` adapter, which writes the resources (format,
-asset), the primary storyline and its markers. Its output is then put in the shape Final Cut and
-Resolve import, and that validates against Apple's FCPXML 1.8 DTD:
+Written here rather than through OTIO's ``fcpx_xml`` adapter, which does its arithmetic in
+floats and integer frame rates (and fails outright at 23.976, 29.97 and 59.94 fps). The file is
+in the shape Final Cut and Resolve import, and validates against Apple's FCPXML 1.8 DTD:
 
-- every time is recomputed as an exact multiple of the frame duration (the adapter does its
-  arithmetic in floats and integer frame rates, which drifts at 29.97 fps);
-- the format gets the exact ``frameDuration`` (``1001/30000s`` for 29.97), the frame size and a
-  Final Cut format name when the size and rate are standard;
-- the asset gets the source's start timecode as ``start`` so clips relink at the right place,
-  and its audio properties;
-- storyline clips become ``asset-clip`` elements (video only: the audio is its own lane);
-- the speaker tracks are anchored above the storyline (lanes 1, 2, ...) and the source audio
-  below it (lane -1), each at its exact place;
-- markers last one frame (as Final Cut writes them) and are plain markers, not to-do items;
-- the project is wrapped in ``library`` / ``event``, and the adapter's loose browser clips are
-  dropped.
+- every time is an exact multiple of the frame duration (``1001/30000s`` at 29.97 fps);
+- one ``format`` with that frame duration, the frame size and a Final Cut format name when the
+  size and rate are standard (the size is known for facetrack's timelines);
+- one ``asset`` per media file, its ``src`` the file's URL as the timeline holds it
+  (percent-encoded), its ``start`` where the media's own timecode starts so that clips relink
+  at the right frame, and its audio properties; a clip without a media file (an EDL's reel)
+  gets an offline asset named after its reel or itself;
+- the first video track is the primary storyline (``asset-clip`` and ``gap`` elements,
+  transitions as ``transition`` elements); the other video tracks are anchored above it (lanes
+  1, 2, ...) and the audio tracks below it (lanes -1, -2, ...), each clip on the storyline item
+  under its start, at its exact place;
+- markers of clips, gaps, tracks and the timeline, each on the element that holds its time;
+  one frame long (as Final Cut writes them), plain markers (not to-do items), the comment as
+  the marker's note;
+- the project is wrapped in ``library`` / ``event``, both named after the timeline; the
+  sequence starts at the record start and counts drop-frame or not as :class:`Sequence` says.
 
-FCPXML keeps names, cuts, lanes and markers; facetrack's metadata stays in the ``.otio`` file.
+FCPXML keeps names, cuts, lanes, transitions on the storyline and markers; track names,
+marker colours, a transition on a lane (written as a cut) and other tools' metadata stay in
+the ``.otio`` file. A nested composition (compound clip) is refused (:meth:`Sequence.items`).
 """
 
 from __future__ import annotations
@@ -25,21 +31,17 @@ from __future__ import annotations
 import bisect
 import os
 import xml.etree.ElementTree as ET
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from urllib.parse import unquote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 import opentimelineio as otio
 
 from facetrack_otio.errors import InputError
+from facetrack_otio.exports.sequence import Sequence, offline_name
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.text import display_name
-from facetrack_otio.timeline.meta import (
-    adapter_copy,
-    facetrack_md,
-    is_drop_frame,
-    timeline_fps,
-)
 
 SUFFIX = ".fcpxml"
 
@@ -56,6 +58,9 @@ _RATES = {
     Fraction(60): "60",
 }
 
+_VIDEO = otio.schema.TrackKind.Video
+_AUDIO = otio.schema.TrackKind.Audio
+
 
 def fcp_time(frames: int, fps: Fraction) -> str:
     """An FCPXML time value: ``frames`` at ``fps`` as a rational number of seconds."""
@@ -67,138 +72,150 @@ def fcp_time(frames: int, fps: Fraction) -> str:
     return f"{t.numerator}/{t.denominator}s"
 
 
-def _frames(t: otio.opentime.RationalTime, fps: Fraction) -> int:
-    return round(t.value_rescaled_to(float(fps)))
-
-
+@dataclass
 class _Item:
-    """A clip or gap of a track, in frames at the sequence rate."""
+    """A clip, gap or transition of a track, in frames at the sequence rate.
 
-    def __init__(self, item: otio.core.Item, offset: int, fps: Fraction) -> None:
-        self.item = item
-        self.offset = offset
-        self.duration = _frames(item.source_range.duration, fps)
-        self.start = _frames(item.source_range.start_time, fps)
-        self.is_clip = isinstance(item, otio.schema.Clip)
+    ``offset`` is where it starts in the track; ``duration`` and ``start`` (the first frame of
+    its own time) are zero for a transition, which covers ``cut_in`` frames before its cut
+    and ``cut_out`` after.
+    """
+
+    item: otio.core.Composable
+    offset: int
+    duration: int = 0
+    start: int = 0
+    cut_in: int = 0
+    cut_out: int = 0
 
     @property
     def end(self) -> int:
         return self.offset + self.duration
 
+    @property
+    def is_clip(self) -> bool:
+        return isinstance(self.item, otio.schema.Clip)
 
-def _items(track: otio.schema.Track, fps: Fraction) -> list[_Item]:
-    out, offset = [], 0
-    for item in track:
-        if not isinstance(item, (otio.schema.Clip, otio.schema.Gap)):
-            raise InputError(
-                f"track {track.name!r}: {item.schema_name()} is not supported in FCPXML export "
-                "(only clips and gaps)"
-            )
-        if item.source_range is None:
-            raise InputError(f"track {track.name!r}: an item has no source range")
-        out.append(_Item(item, offset, fps))
-        offset = out[-1].end
+    @property
+    def is_transition(self) -> bool:
+        return isinstance(self.item, otio.schema.Transition)
+
+
+def _items(track: otio.schema.Track, seq: Sequence) -> list[_Item]:
+    out: list[_Item] = []
+    offset = 0
+    for item in seq.items(track):
+        if isinstance(item, otio.schema.Transition):
+            cut_in, cut_out = seq.frames(item.in_offset), seq.frames(item.out_offset)
+            out.append(_Item(item, offset, cut_in=cut_in, cut_out=cut_out))
+            continue
+        try:
+            r = item.trimmed_range()
+        except otio.exceptions.OTIOError:
+            raise InputError(f"track {track.name!r}: item {item.name!r} has no range") from None
+        it = _Item(item, offset, seq.frames(r.duration), seq.frames(r.start_time))
+        out.append(it)
+        offset = it.end
     return out
 
 
-def _url(clip: otio.schema.Clip) -> str:
-    ref = clip.media_reference
-    url = getattr(ref, "target_url", None)
-    if not url:
-        raise InputError(f"clip {clip.name!r} has no media file to point at")
-    return url
+def _media(clip: otio.schema.Clip) -> tuple[str, str]:
+    """(URL, asset name) of a clip's media; an offline URL from its reel when it has none."""
+    url = getattr(clip.media_reference, "target_url", None)
+    if url:
+        return url, display_name(Path(unquote(urlparse(url).path)).stem) or "media"
+    name = offline_name(clip)
+    return "file:///" + quote(name), name
 
 
-class _Doc:
-    """The adapter's document, being put in shape."""
+class _Asset:
+    """One media file: its id, the frames it is known to hold, and what the timeline uses."""
 
-    def __init__(self, root: ET.Element, timeline: otio.schema.Timeline, fps: Fraction) -> None:
-        self.root = root
-        self.timeline = timeline
-        self.fps = fps
-        self.source = facetrack_md(timeline).get("source") or {}
-        self.resources = root.find("resources")
-        if self.resources is None:
-            self.resources = ET.SubElement(root, "resources")
-        self.format_id = self._fix_format()
-        self.assets: dict[str, ET.Element] = {
-            a.get("src", ""): a for a in self.resources.findall("asset")
-        }
-        self.fixed: set[str] = set()  # asset sources already put right
+    def __init__(self, asset_id: str, url: str, name: str) -> None:
+        self.id = asset_id
+        self.url = url
+        self.name = name
+        self.first: int | None = None
+        self.end: int | None = None
+        self.video = False
+        self.audio = False
+
+    def cover(self, first: int, end: int) -> None:
+        self.first = first if self.first is None else min(self.first, first)
+        self.end = end if self.end is None else max(self.end, end)
+
+
+class _Writer:
+    def __init__(self, seq: Sequence) -> None:
+        self.seq = seq
+        self.root = ET.Element("fcpxml", {"version": "1.8"})
+        self.resources = ET.SubElement(self.root, "resources")
+        self.format_id = "r1"
+        self.assets: dict[str, _Asset] = {}
 
     def time(self, frames: int) -> str:
-        return fcp_time(frames, self.fps)
+        return fcp_time(frames, self.seq.fps)
 
-    def _fix_format(self) -> str:
-        formats = self.resources.findall("format")
-        if formats:
-            fmt = formats[0]
-            for extra in formats[1:]:  # one rate, one format
-                self.resources.remove(extra)
-        else:
-            fmt = ET.Element("format", {"id": self._new_id()})
-            self.resources.insert(0, fmt)
-        fmt.attrib = {"id": fmt.get("id", "r1"), "frameDuration": self.time(1)}
-        width, height = int(self.source.get("width") or 0), int(self.source.get("height") or 0)
-        size = _SIZES.get((width, height))
-        rate = _RATES.get(self.fps)
+    def add_format(self) -> None:
+        source = self.seq.source
+        fmt = ET.SubElement(
+            self.resources, "format", {"id": self.format_id, "frameDuration": self.time(1)}
+        )
+        width, height = int(source.get("width") or 0), int(source.get("height") or 0)
+        size, rate = _SIZES.get((width, height)), _RATES.get(self.seq.fps)
         if size and rate:
             fmt.set("name", f"FFVideoFormat{size}{rate}")
         if width and height:
             fmt.set("width", str(width))
             fmt.set("height", str(height))
-        return fmt.get("id", "r1")
 
-    def _new_id(self) -> str:
-        used = {e.get("id") for e in self.resources}
-        n = len(used) + 1
-        while f"r{n}" in used:
-            n += 1
-        return f"r{n}"
+    def gather(self, tracks: list[tuple[str, list[_Item]]]) -> None:
+        """An asset per media file, covering its available range and every use of it."""
+        for kind, items in tracks:
+            for it in items:
+                if not it.is_clip:
+                    continue
+                url, name = _media(it.item)
+                asset = self.assets.get(url)
+                if asset is None:
+                    asset = _Asset(f"r{len(self.assets) + 2}", url, name)
+                    self.assets[url] = asset
+                    ref = it.item.media_reference
+                    avail = ref.available_range if ref is not None else None
+                    if avail is not None:
+                        first = self.seq.frames(avail.start_time)
+                        asset.cover(first, first + self.seq.frames(avail.duration))
+                asset.cover(it.start, it.start + it.duration)
+                asset.video |= kind == _VIDEO
+                asset.audio |= kind == _AUDIO
 
-    def asset(self, clip: otio.schema.Clip) -> str:
-        """The id of the asset for a clip's media, made or put right."""
-        url = _url(clip)
-        asset = self.assets.get(url)
-        if asset is None:
-            asset = ET.SubElement(self.resources, "asset", {"id": self._new_id(), "src": url})
-            self.assets[url] = asset
-        elif url in self.fixed:
-            return asset.get("id", "")
-        ref = clip.media_reference
-        avail = ref.available_range if ref is not None else None
-        if avail is not None:
-            start = _frames(avail.start_time, self.fps)
-            duration = _frames(avail.duration, self.fps)
-        else:
-            start = _frames(clip.source_range.start_time, self.fps)
-            duration = _frames(clip.source_range.duration, self.fps)
-        has_audio = bool(self.source.get("audio_streams")) or any(
-            t.kind == otio.schema.TrackKind.Audio for t in self.timeline.tracks
-        )
+    def add_assets(self) -> None:
+        source = self.seq.source
+        for asset in self.assets.values():
+            has_audio = asset.audio or bool(source.get("audio_streams"))
+            video = asset.video or not asset.audio
+            attrib = {
+                "id": asset.id,
+                "name": asset.name,
+                "src": asset.url,
+                "start": self.time(asset.first or 0),
+                "duration": self.time((asset.end or 0) - (asset.first or 0)),
+                "hasVideo": "1" if video else "0",
+                "format": self.format_id,
+                "hasAudio": "1" if has_audio else "0",
+            }
+            if not video:  # a sound file: no picture format
+                del attrib["format"]
+            if has_audio:
+                attrib["audioSources"] = "1"
+                if source.get("audio_sample_rate"):
+                    attrib["audioRate"] = str(int(source["audio_sample_rate"]))
+            ET.SubElement(self.resources, "asset", attrib)
+
+    def clip(self, it: _Item, lane: int | None, offset: int, kind: str) -> ET.Element:
         attrib = {
-            "id": asset.get("id", ""),
-            "name": display_name(Path(unquote(urlparse(url).path)).stem) or "source",
-            "src": url,
-            "start": self.time(start),
-            "duration": self.time(duration),
-            "hasVideo": "1",
-            "format": self.format_id,
-            "hasAudio": "1" if has_audio else "0",
-        }
-        if has_audio:
-            attrib["audioSources"] = "1"
-            if self.source.get("audio_sample_rate"):
-                attrib["audioRate"] = str(int(self.source["audio_sample_rate"]))
-        asset.attrib = attrib
-        self.fixed.add(url)
-        return attrib["id"]
-
-    def clip_element(self, it: _Item, lane: int | None, offset: int, kind: str) -> ET.Element:
-        clip = it.item
-        attrib = {
-            "name": clip.name or "",
-            "ref": self.asset(clip),
+            "name": it.item.name or "",
+            "ref": self.assets[_media(it.item)[0]].id,
             "offset": self.time(offset),
             "start": self.time(it.start),
             "duration": self.time(it.duration),
@@ -206,141 +223,46 @@ class _Doc:
         }
         if lane is not None:
             attrib = {"lane": str(lane), **attrib}
+        if not it.item.enabled:
+            attrib["enabled"] = "0"
         return ET.Element("asset-clip", attrib)
 
-
-def _gap_element(doc: _Doc, offset: int, duration: int) -> ET.Element:
-    # A gap's own time starts at its offset, so items anchored on it use timeline offsets.
-    return ET.Element(
-        "gap",
-        {
-            "name": "Gap",
-            "offset": doc.time(offset),
-            "start": doc.time(offset),
-            "duration": doc.time(duration),
-        },
-    )
-
-
-def _marker_element(
-    marker: otio.schema.Marker, fps: Fraction, old: ET.Element | None
-) -> ET.Element:
-    # Markers are in the clip's source time, which for an asset-clip is the asset's time.
-    start = _frames(marker.marked_range.start_time, fps)
-    duration = max(1, _frames(marker.marked_range.duration, fps))
-    value = old.get("value") if old is not None else None
-    return ET.Element(
-        "marker",
-        {
-            "start": fcp_time(start, fps),
-            "duration": fcp_time(duration, fps),
-            "value": value or marker.name or "Marker",
-        },
-    )
-
-
-def _normalise(
-    raw: str, timeline: otio.schema.Timeline, fps: Fraction, urls: dict[str, str]
-) -> str:
-    root = ET.fromstring(raw.encode("utf-8"))
-    for asset in root.iter("asset"):
-        asset.set("src", urls.get(asset.get("src", ""), asset.get("src", "")))
-    doc = _Doc(root, timeline, fps)
-    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
-    audio = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
-
-    project = root.find("project")
-    if project is None:
-        project = root.find(".//project")
-    sequence = project.find("sequence") if project is not None else None
-    spine = sequence.find("spine") if sequence is not None else None
-    if spine is None:
-        raise RuntimeError("fcpx_xml adapter wrote no project/sequence/spine")
-
-    story = _items(video[0], fps)
-    old_elements = list(spine)
-    if len(old_elements) != len(story):
-        raise RuntimeError(
-            f"fcpx_xml adapter wrote {len(old_elements)} storyline items for {len(story)}"
+    def gap(self, offset: int, duration: int) -> ET.Element:
+        # A gap's own time starts at its offset, so items anchored on it use timeline offsets.
+        return ET.Element(
+            "gap",
+            {
+                "name": "Gap",
+                "offset": self.time(offset),
+                "start": self.time(offset),
+                "duration": self.time(duration),
+            },
         )
-    lanes: list[tuple[int, list[_Item], str]] = [
-        (k, _items(t, fps), "video") for k, t in enumerate(video[1:], 1)
-    ] + [(-(j + 1), _items(t, fps), "audio") for j, t in enumerate(audio)]
-    end = max([story[-1].end if story else 0] + [i[-1].end for _, i, _ in lanes if i])
 
-    # The storyline: every clip an asset-clip at its exact place; gaps stay gaps. Storyline
-    # offsets count from the sequence's start timecode, as Final Cut and Resolve write them.
-    seq_start = _frames(timeline.global_start_time, fps) if timeline.global_start_time else 0
-    for child in old_elements:
-        spine.remove(child)
-    parents: list[tuple[ET.Element, _Item | None, int, int]] = []  # element, item, offset, start
-    for it in story:
-        if it.is_clip:
-            el = doc.clip_element(it, None, seq_start + it.offset, "video")
-            start = it.start
-        else:
-            el = _gap_element(doc, seq_start + it.offset, it.duration)
-            start = seq_start + it.offset
-        spine.append(el)
-        parents.append((el, it, it.offset, start))
-    story_end = story[-1].end if story else 0
-    if end > story_end:  # anchored items need a storyline under them
-        spine.append(_gap_element(doc, seq_start + story_end, end - story_end))
-        parents.append((spine[-1], None, story_end, seq_start + story_end))
-
-    # Anchored lanes: speakers above, audio below, each on the storyline item under its start.
-    anchored: dict[int, list[ET.Element]] = {i: [] for i in range(len(parents))}
-    offsets = [p[2] for p in parents]
-    for lane, items, kind in lanes:
-        for it in items:
-            if not it.is_clip:
-                continue
-            p = max(0, bisect.bisect_right(offsets, it.offset) - 1)
-            _, _, p_offset, p_start = parents[p]
-            anchored[p].append(doc.clip_element(it, lane, p_start + it.offset - p_offset, kind))
-
-    # Children in the DTD's order: anchored items, then markers.
-    for i, (el, it, _, _) in enumerate(parents):
-        el.extend(anchored[i])
-        if it is not None and it.is_clip:
-            old_markers = old_elements[i].findall("marker")
-            for j, marker in enumerate(it.item.markers):
-                old = old_markers[j] if j < len(old_markers) else None
-                el.append(_marker_element(marker, fps, old))
-
-    drop = is_drop_frame(doc.source.get("start_timecode"), fps)
-    sequence.attrib = {
-        "format": doc.format_id,
-        "duration": doc.time(end),
-        "tcStart": doc.time(seq_start),
-        "tcFormat": "DF" if drop else "NDF",
-        "audioLayout": "stereo",
-        "audioRate": "48k",
-    }
-    project.attrib = {"name": timeline.name or "facetrack"}
-
-    # library > event > project; the adapter's loose browser clips go.
-    for child in list(root):
-        if child.tag != "resources":
-            root.remove(child)
-    library = ET.SubElement(root, "library")
-    event = ET.SubElement(library, "event", {"name": timeline.name or "facetrack"})
-    event.append(project)
-    root.attrib = {"version": "1.8"}
-
-    ET.indent(root, space="    ")
-    body = ET.tostring(root, encoding="unicode")
-    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n' + body + "\n"
+    def marker(self, marker: otio.schema.Marker, start: int) -> ET.Element:
+        attrib = {
+            "start": self.time(start),
+            "duration": self.time(max(1, self.seq.frames(marker.marked_range.duration))),
+            "value": marker.name or "Marker",
+        }
+        comment = getattr(marker, "comment", "")
+        if comment:
+            attrib["note"] = comment
+        return ET.Element("marker", attrib)
 
 
-def to_string(timeline: otio.schema.Timeline) -> str:
+def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) -> str:
     """The timeline as FCPXML 1.8 text.
 
     Parameters
     ----------
     timeline : opentimelineio.schema.Timeline
-        A flat timeline (clips and gaps): its first video track becomes the primary storyline,
-        the other video tracks lanes above it, audio tracks lanes below it.
+        Any flat timeline (clips, gaps and transitions on its tracks; left unchanged): its first
+        video track becomes the primary storyline, the other video tracks lanes above it, the
+        audio tracks lanes below it. Without video, the first audio track is the storyline.
+    drop_frame : bool, optional
+        Drop-frame (True) or non-drop (False) timecode at 29.97 and 59.94 fps; by default as
+        the source's timecode is (see :class:`~facetrack_otio.exports.sequence.Sequence`).
 
     Returns
     -------
@@ -349,66 +271,127 @@ def to_string(timeline: otio.schema.Timeline) -> str:
     Raises
     ------
     InputError
-        When the timeline has no video track or holds items FCPXML export does not handle.
+        When the timeline has no track or holds a nested composition.
     """
-    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
-    if not video:
-        raise InputError(f"timeline {timeline.name!r} has no video track to export")
-    fps = timeline_fps(timeline)
-    _items(video[0], fps)  # fail early, with our message, on what we cannot export
-    storyline = otio.schema.Timeline(
-        name=timeline.name, global_start_time=timeline.global_start_time
+    seq = Sequence.of(timeline, drop_frame)
+    video, audio = seq.tracks(_VIDEO), seq.tracks(_AUDIO)
+    if video:
+        story, story_kind = _items(video[0], seq), "video"
+        lanes = [(k, _items(t, seq), "video") for k, t in enumerate(video[1:], 1)]
+        lanes += [(-(j + 1), _items(t, seq), "audio") for j, t in enumerate(audio)]
+    elif audio:  # a sound-only timeline (a podcast): its first audio track is the storyline
+        story, story_kind = _items(audio[0], seq), "audio"
+        lanes = [(-(j + 1), _items(t, seq), "audio") for j, t in enumerate(audio[1:])]
+    else:
+        raise InputError(f"timeline {timeline.name!r} has no track to export")
+
+    w = _Writer(seq)
+    w.add_format()
+    w.gather(
+        [(_VIDEO if story_kind == "video" else _AUDIO, story)]
+        + [(_AUDIO if k < 0 else _VIDEO, i) for k, i, _ in lanes]
     )
-    storyline.tracks.append(adapter_copy(video[0]))
-    urls = _hide_media(storyline.tracks[0])
-    stand_in = _hide_apostrophes(storyline)
-    raw = otio.adapters.write_to_string(storyline, adapter_name="fcpx_xml")
-    if stand_in:
-        raw = raw.replace(stand_in, "'")
-    return _normalise(raw, timeline, fps, urls)
+    w.add_assets()
 
-
-def _hide_apostrophes(timeline: otio.schema.Timeline) -> str | None:
-    """Give the adapter names without apostrophes; returns the character standing in.
-
-    The adapter finds its elements again with XPath predicates in single quotes
-    (``asset-clip[@name='...']``), which a name such as O'Brien breaks. A private-use
-    character that no name holds stands in for the apostrophe, and is put back in the text
-    the adapter writes.
-    """
-    items = [timeline, *timeline.tracks]
-    for track in timeline.tracks:
-        for item in track:
-            items.append(item)
-            items.extend(getattr(item, "markers", []))
-    if not any("'" in item.name for item in items):
-        return None
-    names = "".join(item.name for item in items)
-    stand_in = next(chr(c) for c in range(0xE000, 0xF900) if chr(c) not in names)
-    for item in items:
-        item.name = item.name.replace("'", stand_in)
-    return stand_in
-
-
-def _hide_media(track: otio.schema.Track) -> dict[str, str]:
-    """Point the track's clips at placeholder URLs; returns placeholder -> real URL.
-
-    The adapter runs ffprobe on every media file it can find, for a format name that
-    :class:`_Doc` sets from the timeline's own metadata anyway: an ffmpeg start-up per export
-    spent for nothing.
-    """
-    urls: dict[str, str] = {}
-    placeholders: dict[str, str] = {}
-    for clip in track.find_clips():
-        ref = clip.media_reference
-        url = getattr(ref, "target_url", None)
-        if not url:
+    # The storyline: every clip an asset-clip at its exact place; gaps stay gaps. Storyline
+    # offsets count from the record start, as Final Cut and Resolve write them.
+    start = seq.start
+    spine = ET.Element("spine")
+    parents: list[tuple[ET.Element, _Item | None, int, int]] = []  # element, item, offset, start
+    story_end = max([it.end for it in story], default=0)
+    for it in story:
+        if it.is_transition:
+            # Between two items only (FCPXML has no fade from or to nothing on a storyline).
+            if 0 < it.offset < story_end and it.cut_in + it.cut_out > 0:
+                ET.SubElement(
+                    spine,
+                    "transition",
+                    {
+                        "name": it.item.name or "Cross Dissolve",
+                        "offset": w.time(start + it.offset - it.cut_in),
+                        "duration": w.time(it.cut_in + it.cut_out),
+                    },
+                )
             continue
-        if url not in placeholders:
-            placeholders[url] = f"facetrack-media:{len(placeholders)}"
-            urls[placeholders[url]] = url
-        ref.target_url = placeholders[url]
-    return urls
+        if it.is_clip:
+            el = w.clip(it, None, start + it.offset, story_kind)
+            own_start = it.start
+        else:
+            el = w.gap(start + it.offset, it.duration)
+            own_start = start + it.offset
+        spine.append(el)
+        parents.append((el, it, it.offset, own_start))
+    end = max([story_end] + [it.end for _, items, _ in lanes for it in items])
+    if end > story_end or not parents:  # anchored items need a storyline under them
+        spine.append(w.gap(start + story_end, max(end - story_end, 1)))
+        parents.append((spine[-1], None, story_end, start + story_end))
+
+    def parent_at(frame: int) -> int:
+        return max(0, bisect.bisect_right(offsets, frame) - 1)
+
+    # Anchored lanes: speakers (other video tracks) above, audio below, each clip on the
+    # storyline item under its start; clip markers travel with their clip.
+    offsets = [p[2] for p in parents]
+    anchored: dict[int, list[ET.Element]] = {i: [] for i in range(len(parents))}
+    loose: list[tuple[int, otio.schema.Marker]] = []  # (frame in track time, marker)
+    for lane, items, kind in lanes:
+        for it in items:
+            if not it.is_clip:
+                loose += [(it.offset + _at(seq, m) - it.start, m) for m in it.item.markers]
+                continue
+            p = parent_at(it.offset)
+            _, _, p_offset, p_start = parents[p]
+            el = w.clip(it, lane, p_start + it.offset - p_offset, kind)
+            for marker in sorted(it.item.markers, key=lambda m: _at(seq, m)):
+                el.append(w.marker(marker, _at(seq, marker)))
+            anchored[p].append(el)
+
+    # Markers: a clip's or gap's own in its time; the tracks' and the timeline's (track time)
+    # on the storyline element under them.
+    marks: dict[int, list[tuple[int, ET.Element]]] = {i: [] for i in range(len(parents))}
+    for i, (_, it, _, p_start) in enumerate(parents):
+        for marker in it.item.markers if it is not None else ():
+            at = _at(seq, marker)
+            if not it.is_clip:  # a gap's markers count from its own start
+                at = p_start + at - it.start
+            marks[i].append((at, w.marker(marker, at)))
+    for track in [timeline.tracks, *video, *audio]:
+        loose += [(_at(seq, m), m) for m in track.markers]
+    for frame, marker in loose:
+        p = parent_at(frame)
+        _, _, p_offset, p_start = parents[p]
+        at = p_start + frame - p_offset
+        marks[p].append((at, w.marker(marker, at)))
+
+    # Children in the DTD's order: anchored items, then markers.
+    for i, (el, _, _, _) in enumerate(parents):
+        el.extend(anchored[i])
+        el.extend(m for _, m in sorted(marks[i], key=lambda x: x[0]))
+
+    sequence = ET.Element(
+        "sequence",
+        {
+            "format": w.format_id,
+            "duration": w.time(end),
+            "tcStart": w.time(start),
+            "tcFormat": "DF" if seq.drop_frame else "NDF",
+            "audioLayout": "stereo",
+            "audioRate": "48k",
+        },
+    )
+    sequence.append(spine)
+    library = ET.SubElement(w.root, "library")
+    event = ET.SubElement(library, "event", {"name": seq.name})
+    project = ET.SubElement(event, "project", {"name": seq.name})
+    project.append(sequence)
+
+    ET.indent(w.root, space="    ")
+    body = ET.tostring(w.root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n' + body + "\n"
+
+
+def _at(seq: Sequence, marker: otio.schema.Marker) -> int:
+    return seq.frames(marker.marked_range.start_time)
 
 
 def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:

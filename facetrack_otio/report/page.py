@@ -149,7 +149,12 @@ def _settings(data: ReportData) -> str:
 
 def _timings(data: ReportData) -> str:
     if not data.timings:
-        return '<p class="meta">No timings recorded.</p>'
+        # The .otio leaves them out (its bytes depend on the input and settings alone): a
+        # report made again from it has none. The run's first report and --json have them.
+        return (
+            '<p class="meta">Not kept in the timeline: see the report the run wrote, or '
+            "<code>facetrack run --json</code>.</p>"
+        )
     longest = max(data.timings.values()) or 1.0
     rows = "".join(
         f'<tr><td>{escape(k)}</td><td class="num">{v:.2f} s</td>'

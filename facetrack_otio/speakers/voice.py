@@ -180,6 +180,7 @@ def attribute_voices(
     settings: VoiceSettings = VoiceSettings(),
     encoder: VoiceEncoder | None = None,
     faces_seen: bool = True,
+    mixed: Sequence[bool] | None = None,
 ) -> Voices:
     """Give every window the person whose voice it holds.
 
@@ -195,6 +196,10 @@ def attribute_voices(
         Built here when not given.
     faces_seen : bool
         False for a recording without faces: voices become speakers 1, 2, ...
+    mixed : sequence of bool, optional
+        Windows where two people speak at once (two mouths moving hard): their sound is a
+        mix, not a voice, so they join the voice most like them instead of making one of their
+        own, and the mouths keep deciding them.
 
     Returns
     -------
@@ -210,19 +215,30 @@ def attribute_voices(
     emb = describe_windows(encoder, pcm, windows, settings.context)
     durations = np.array([w.duration for w in windows])
     seeds = _seeds(windows, settings) if faces_seen else np.full(len(windows), -1)
+    mix = np.zeros(len(windows), dtype=bool) if mixed is None else np.asarray(mixed, dtype=bool)
+    clean = ~mix if (~mix).any() else np.ones(len(windows), dtype=bool)
+    seeds[~clean] = -1
     # Seeds of one person start as one voice; two people's seeds are two voices.
-    labels = cluster_in_blocks(
-        emb, settings.similarity, groups=seeds, n_clusters=settings.speakers or None
+    labels = np.zeros(len(windows), dtype=np.int64)
+    labels[clean] = cluster_in_blocks(
+        emb[clean], settings.similarity, groups=seeds[clean], n_clusters=settings.speakers or None
     )
+    if (~clean).any():  # mixes join the voice most like them
+        ids = np.unique(labels[clean])
+        means = np.stack([emb[clean][labels[clean] == k].mean(axis=0) for k in ids])
+        labels[~clean] = ids[np.argmax(emb[~clean] @ means.T, axis=1)]
     labels = _reassign(labels, emb, seeds, [w.segment for w in windows], settings.smooth_margin)
     if not settings.speakers:
         labels = _fold_short_voices(labels, emb, durations, seeds >= 0, settings.min_voice)
     person = _tie_voices(windows, labels, seeds, durations, settings, faces_seen)
     out = []
-    for w, k in zip(windows, labels):
+    for w, k, m in zip(windows, labels, mix):
         who = person[int(k)]
-        if len(w.visible) > 1 and w.cue == "mouth-motion" and w.confidence >= settings.vision_wins:
-            out.append(w)  # the mouths are sure
+        sure = (
+            len(w.visible) > 1 and w.cue == "mouth-motion" and w.confidence >= settings.vision_wins
+        )
+        if sure or (m and w.cue == "mouth-motion"):
+            out.append(w)  # the mouths are sure, or two of them speak at once
         elif who == w.speaker:
             out.append(w)
         else:

@@ -16,6 +16,7 @@ from tests.adapters.conftest import ROOT
 
 ADAPTER = ROOT / "adapters" / "facetrack.py"
 SUFFIXES = ["mp4", "mov", "m4v", "mkv", "avi", "webm"]
+WRITERS = ["facetrack_fcpxml", "facetrack_fcp7", "facetrack_edl"]
 BIN = Path(sys.executable).parent
 
 
@@ -25,13 +26,19 @@ def _env(**changes: str | None) -> dict[str, str]:
     return env
 
 
-def test_manifest_lists_a_reader_and_a_writer_for_videos() -> None:
+def test_manifest_lists_a_reader_and_a_writer_for_videos_and_the_editor_writers() -> None:
     manifest = otio.plugins.manifest.manifest_from_file(str(ROOT / "plugin_manifest.json"))
-    (adapter,) = manifest.adapters
+    adapter, *writers = manifest.adapters
     assert adapter.name == "facetrack"
     assert list(adapter.suffixes) == SUFFIXES
     assert Path(adapter.module_abs_path()) == ADAPTER
     assert adapter.has_feature("read_from_file") and adapter.has_feature("write_to_file")
+    assert [w.name for w in writers] == WRITERS
+    for w in writers:
+        assert Path(w.module_abs_path()) == ROOT / "adapters" / f"{w.name}.py"
+        assert w.has_feature("write_to_file") and w.has_feature("write_to_string")
+        assert not w.has_feature("read_from_file")
+        assert list(w.suffixes) == []  # found by name: see test_suffix_lookups_stay_otios
     assert not manifest.media_linkers and not manifest.hook_scripts
 
 
@@ -39,12 +46,42 @@ def test_the_fallback_manifest_is_the_json_file(tmp_path: Path) -> None:
     # A wheel install has no plugin_manifest.json at its root: the built-in copy stands in.
     assert json.loads((ROOT / "plugin_manifest.json").read_text()) == plugin.FALLBACK
     manifest = plugin.load_manifest(tmp_path / "absent.json")
-    (adapter,) = manifest.adapters
+    adapter, *writers = manifest.adapters
     assert (adapter.name, list(adapter.suffixes), Path(adapter.filepath)) == (
         "facetrack",
         SUFFIXES,
         ADAPTER,
     )
+    assert [(w.name, Path(w.filepath)) for w in writers] == [
+        (name, ROOT / "adapters" / f"{name}.py") for name in WRITERS
+    ]
+
+
+_LOOKUPS = """
+import json, opentimelineio as otio
+names = ["otio", "edl", "xml", "fcpxml", "mp4"]
+print(json.dumps({s: otio.adapters.from_filepath("x." + s).name for s in names}))
+"""
+
+
+def test_suffix_lookups_stay_otios() -> None:
+    # OTIO gives a suffix to the first adapter in its manifest order that lists it, reader or
+    # not: OTIO_PLUGIN_MANIFEST_PATH first, then entry points, then its built-ins. facetrack
+    # comes first both ways, so the writers list no suffix: .fcpxml, .xml and .edl files keep
+    # being read (and written, by default) by OTIO's own adapters.
+    want = {
+        "otio": "otio_json",
+        "edl": "cmx_3600",
+        "xml": "fcp_xml",
+        "fcpxml": "fcpx_xml",
+        "mp4": "facetrack",
+    }
+    checkout = _env(OTIO_PLUGIN_MANIFEST_PATH=str(ROOT / "plugin_manifest.json"))
+    for env in (_env(), checkout):
+        proc = subprocess.run(
+            [sys.executable, "-c", _LOOKUPS], capture_output=True, text=True, check=True, env=env
+        )
+        assert json.loads(proc.stdout) == want
 
 
 def test_installed_entry_point_registers_the_adapter() -> None:
@@ -71,6 +108,15 @@ def test_otiopluginfo_lists_the_adapter_and_its_arguments() -> None:
     assert f"path: {ADAPTER}" in proc.stdout
     for argument in ("names", "device", "max_fps", "audio_stream", "crf", "preset"):
         assert f"'{argument}'" in proc.stdout
+    proc = subprocess.run(
+        [str(BIN / "otiopluginfo"), "facetrack_edl"],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=_env(),
+    )
+    assert "\n  facetrack_edl\n" in proc.stdout
+    assert "'track', 'drop_frame'" in proc.stdout
 
 
 def test_checkout_manifest_path_without_entry_points(two_turns: Path, tmp_path: Path) -> None:

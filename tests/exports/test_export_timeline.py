@@ -29,6 +29,20 @@ def test_all_formats(two_shot: otio.schema.Timeline, tmp_path: Path) -> None:
     assert master.is_equivalent_to(two_shot)
 
 
+def test_the_otio_is_compact_and_the_same_each_time(
+    ntsc: otio.schema.Timeline, tmp_path: Path
+) -> None:
+    [first] = export_timeline(ntsc, tmp_path / "a", formats=["otio"])
+    [again] = export_timeline(ntsc, tmp_path / "b", formats=["otio"])
+    text = first.read_text()
+    assert first.read_bytes() == again.read_bytes()
+    # One line, no indentation: far smaller than OTIO's indented JSON of the same timeline...
+    assert "\n" not in text and '": ' not in text
+    assert len(text) < len(otio.adapters.write_to_string(ntsc, "otio_json")) / 2
+    # ... which every OTIO reader reads back whole.
+    assert otio.adapters.read_from_file(str(first)).is_equivalent_to(ntsc)
+
+
 def test_rttm_matches_the_turns(two_shot: otio.schema.Timeline, tmp_path: Path) -> None:
     [path] = export_timeline(two_shot, tmp_path, formats=["rttm"])
     segments = read_rttm(path)["two_shot"]

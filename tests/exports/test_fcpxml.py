@@ -13,14 +13,11 @@ from facetrack_otio.exports import fcpxml
 from facetrack_otio.media.probe import MediaInfo
 from facetrack_otio.timeline.build import build_timeline
 from facetrack_otio.timeline.meta import timecode_frames
+from tests.exports.fcpxml_layout import expected_layout, layout, seconds
+from tests.exports.fcpxml_layout import frames as _frames
 from tests.timeline.helpers import DTD_1_8, NTSC, ntsc_info, ntsc_turns, people
 
 TIME_ATTRS = ("offset", "start", "duration", "tcStart", "frameDuration")
-
-
-def seconds(value: str) -> Fraction:
-    assert value.endswith("s"), value
-    return Fraction(value[:-1])
 
 
 @pytest.fixture(scope="module")
@@ -32,12 +29,6 @@ def _write(timeline: otio.schema.Timeline, tmp_path: Path) -> etree._Element:
     [path] = fcpxml.write(timeline, tmp_path, "t")
     assert path.name == "t.fcpxml"
     return etree.parse(str(path)).getroot()
-
-
-def _frames(value: str, fd: Fraction) -> int:
-    n = seconds(value) / fd
-    assert n.denominator == 1, f"{value} is not a whole number of frames"
-    return int(n)
 
 
 @pytest.mark.parametrize("name", ["two_shot", "hard", "ntsc"])
@@ -77,53 +68,20 @@ def test_valid_and_frame_exact(
     seq_start = _frames(sequence.get("tcStart"), fd)
     assert seq_start == round(timeline.global_start_time.value)
 
-    # the storyline is the program track, clip for clip, frame for frame
+    # the storyline is the program track, clip for clip, frame for frame; the other tracks
+    # are anchored at their exact places
+    assert layout(root) == expected_layout(timeline, info.fps)
     spine = list(sequence.find("spine"))
     program = timeline.tracks[0]
     assert len(spine) == len(program)
-    placed: dict[int, list[tuple[str, int, int, int]]] = {}
     for el, clip in zip(spine, program, strict=True):
         assert el.tag == "asset-clip" and el.get("srcEnable") == "video"
-        assert el.get("name") == clip.name
-        offset = _frames(el.get("offset"), fd) - seq_start
-        start = _frames(el.get("start"), fd)
-        assert offset == clip.range_in_parent().start_time.value
-        assert _frames(el.get("duration"), fd) == clip.duration().value
-        assert start == clip.source_range.start_time.value
-        # anchored items: place them back on the timeline through their parent
-        for child in el.findall("asset-clip"):
-            lane = int(child.get("lane"))
-            at = offset + _frames(child.get("offset"), fd) - start
-            placed.setdefault(lane, []).append(
-                (
-                    child.get("name"),
-                    at,
-                    _frames(child.get("duration"), fd),
-                    _frames(child.get("start"), fd),
-                )
-            )
         markers = el.findall("marker")
         assert [m.get("value") for m in markers] == [m.name for m in clip.markers]
         for m_el, m in zip(markers, clip.markers, strict=True):
             assert _frames(m_el.get("start"), fd) == m.marked_range.start_time.value
             assert _frames(m_el.get("duration"), fd) == 1
             assert m_el.get("completed") is None  # a marker, not a to-do
-
-    video = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Video]
-    audio = [t for t in timeline.tracks if t.kind == otio.schema.TrackKind.Audio]
-    lanes = {k: t for k, t in enumerate(video[1:], 1)} | {-1 - j: t for j, t in enumerate(audio)}
-    assert sorted(placed) == sorted(lanes)
-    for lane, track in lanes.items():
-        want = [
-            (
-                c.name,
-                round(c.range_in_parent().start_time.value),
-                round(c.duration().value),
-                round(c.source_range.start_time.value),
-            )
-            for c in track.find_clips()
-        ]
-        assert sorted(placed[lane], key=lambda x: x[1]) == want
 
 
 def test_ntsc_format_and_timecode(ntsc: otio.schema.Timeline, tmp_path: Path) -> None:
