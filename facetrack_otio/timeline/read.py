@@ -110,7 +110,7 @@ def load_timeline(path: str | os.PathLike[str]) -> otio.schema.Timeline:
         what = obj.schema_name() if hasattr(obj, "schema_name") else type(obj).__name__
         raise InputError(f"{name}: not a timeline (the file holds {what})")
     _check_ours(obj, name)
-    _check_times(obj, name)
+    _check_structure(obj, name)
     return obj
 
 
@@ -119,12 +119,15 @@ _MAX_RATE = 1000.0
 _MAX_FRAMES = 1e12
 
 
-def _check_times(timeline: otio.schema.Timeline, where: str) -> None:
-    """Refuse a timeline holding times no export can write: not finite, at a rate of zero,
-    below zero or beyond any video's, or a negative duration."""
+def _check_structure(timeline: otio.schema.Timeline, where: str) -> None:
+    """Refuse a timeline no export can write: a clip without media (its active reference
+    missing), or a time that is not finite, at a rate of zero, below zero or beyond any
+    video's, or a negative duration."""
     times = [("start", timeline.global_start_time)]
     for track in timeline.tracks:
         for item in track:
+            if isinstance(item, otio.schema.Clip) and item.media_reference is None:
+                raise InputError(f"{where}: damaged timeline (clip {item.name!r} has no media)")
             span = item.source_range
             if span is not None:
                 times += [("start", span.start_time), ("duration", span.duration)]
