@@ -175,6 +175,7 @@ def speaker_data(timeline: otio.schema.Timeline) -> SpeakerTimeline:
         turns = [SpeakerTurn.from_dict(t) for t in md.get("turns", [])]
         people = [Person.from_dict(_fields(Person, dict(p))) for p in md.get("people", [])]
         settings = dict(md.get("settings") or {})
+        _check_source(info)
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise InputError(f"{where}: damaged facetrack metadata ({_reason(exc)})") from exc
     turns.sort(key=lambda t: (t.start, t.end, t.speaker))
@@ -185,6 +186,19 @@ def speaker_data(timeline: otio.schema.Timeline) -> SpeakerTimeline:
         if exact is not None and Path(exact).is_file():
             info = dataclasses.replace(info, path=exact)
     return SpeakerTimeline(info=info, turns=turns, people=people, settings=settings)
+
+
+def _check_source(info: MediaInfo) -> None:
+    """The kinds of value a source description holds (a damaged file holds anything)."""
+    kinds = {"path": str, "width": int, "height": int, "n_frames": int, "duration": (int, float)}
+    for name, kind in kinds.items():
+        value = getattr(info, name)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise TypeError(f"source {name} is {value!r}")
+    if not (math.isfinite(info.duration) and info.duration >= 0 and info.fps > 0):
+        raise ValueError(f"source of {info.duration} s at {info.fps} fps")
+    if not all(isinstance(s, int) for s in info.audio_streams):
+        raise TypeError(f"audio streams {info.audio_streams!r}")
 
 
 def _source_from_clips(timeline: otio.schema.Timeline) -> str | None:
