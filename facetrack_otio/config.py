@@ -10,6 +10,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
+from facetrack_otio.multicam.settings import MulticamSettings
 from facetrack_otio.render.clips import RenderSettings
 from facetrack_otio.speakers.voice import VoiceSettings
 from facetrack_otio.speech.vad import VadSettings
@@ -152,6 +153,8 @@ class Settings:
     """Keyframe rate of the face boxes stored on clips for reframing."""
     render: RenderSettings = field(default_factory=RenderSettings)
     """Clip rendering (x264 preset and CRF, pads, parallel encodes)."""
+    multicam: MulticamSettings = field(default_factory=MulticamSettings)
+    """``facetrack multicam``: sync, microphones and the editing rules of the program cut."""
 
     def __post_init__(self) -> None:
         # The parts that check only their own choices get the general check here: numbers
@@ -176,6 +179,7 @@ class Settings:
             "audio_stream": self.audio_stream,
             "reframe_hz": self.reframe_hz,
             "render": settings_to_dict(self.render),
+            "multicam": settings_to_dict(self.multicam),
         }
 
 

@@ -25,7 +25,7 @@ from facetrack_otio.fsutil import stamped_hash
 from facetrack_otio.media.audio import decode_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.speakers.active import visual_windows
-from facetrack_otio.speakers.turns import Person, SpeakerTurn, default_name, person_order
+from facetrack_otio.speakers.turns import Person, SpeakerTurn, person_order, summarise_person
 from facetrack_otio.speakers.voice import attribute_voices
 from facetrack_otio.speakers.voice_encoder import VoiceEncoder, voice_encoder_unavailable
 from facetrack_otio.speakers.windows import build_turns
@@ -229,6 +229,32 @@ class SpeakerPipeline:
         )  # fmt: skip
         return analysis
 
+    def face_tracks(
+        self, info: MediaInfo, hook: Hook | None = None
+    ) -> tuple[FaceTracks, dict[str, float], list[str]]:
+        """The face stage of one video: from the cache when it holds it, else the models.
+
+        Parameters
+        ----------
+        info : MediaInfo
+            The probed video.
+        hook : callable, optional
+            ``hook("faces", artifact, completed=..., total=...)`` while the models run.
+
+        Returns
+        -------
+        (FaceTracks, dict of str to float, list of str)
+            The faces, seconds spent on ``cache``, ``models`` and ``faces``, and warnings.
+        """
+        timings: dict[str, float] = {}
+        warnings: list[str] = []
+
+        def emit(step: str, artifact: Any = None, **kw: Any) -> None:
+            if hook is not None:
+                hook(step, artifact, **kw)
+
+        return self._faces_of(info, timings, emit, warnings), timings, warnings
+
     def _faces_of(
         self, info: MediaInfo, timings: dict[str, float], emit: Hook, warnings: list[str]
     ) -> FaceTracks:
@@ -277,14 +303,6 @@ class SpeakerPipeline:
         seen = set(faces.people)
         ids = sorted(seen | {t.speaker for t in turns}, key=person_order)
         for pid in ids:
-            speaking = sum(t.duration for t in turns if t.speaker == pid)
             screen = faces.screen_time(pid) if pid in seen else 0.0
-            people.append(
-                Person(
-                    id=pid,
-                    name=self.names.get(pid, default_name(pid)),
-                    screen_time=round(screen, 3),
-                    speaking_time=round(speaking, 3),
-                )
-            )
+            people.append(summarise_person(pid, self.names, screen, turns))
         return people

@@ -66,7 +66,7 @@ def add_global_options(p: argparse.ArgumentParser, default: Any) -> None:
         "--config",
         metavar="FILE",
         default=default,
-        help="settings file (TOML: [faces], [vad], [speakers], [voice], [render]); "
+        help="settings file (TOML: [faces], [vad], [speakers], [voice], [render], [multicam]); "
         "flags override it; `facetrack config --show` prints every setting",
     )
 
@@ -280,13 +280,19 @@ def export_staged(
     cannot hold the timeline are left out, with a warning.
     """
     from facetrack_otio.exports import export_timeline, left_out_note
+    from facetrack_otio.multicam.timeline import is_multicam
 
     note = None if named else left_out_note(timeline)
     if note:
         log.warning("warning: %s", note)
+    write = export_timeline
+    if is_multicam(timeline):
+        from facetrack_otio.multicam.export import export_multicam
+
+        write = export_multicam
     with staging_folder(outdir) as stage:
         try:
-            written = export_timeline(timeline, stage, stem, formats, skip_unsupported=not named)
+            written = write(timeline, stage, stem, formats, skip_unsupported=not named)
         except OSError as exc:
             raise InputError(f"{outdir}: cannot write ({exc.strerror or exc})") from None
         return [outdir / p.relative_to(stage) for p in written]

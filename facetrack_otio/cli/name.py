@@ -23,12 +23,15 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from facetrack_otio.multicam.timeline import is_multicam, rename_multicam
     from facetrack_otio.timeline.names import parse_names, rename_people
     from facetrack_otio.timeline.read import load_timeline
 
     names = parse_names(args.names)
     path = Path(args.timeline)
-    timeline = rename_people(load_timeline(path), names)
+    timeline = load_timeline(path)
+    rename = rename_multicam if is_multicam(timeline) else rename_people
+    timeline = rename(timeline, names)
     for p in export_staged(timeline, path.parent, path.stem, ["all"], named=False):
         print(p)
     return 0

@@ -18,18 +18,26 @@ def add_parser(sub: Any) -> None:
         "turns with timecodes, the run's settings, versions and timings) and report.png (the "
         "chart alone) from the .otio timeline an output folder holds.",
     )
-    rep.add_argument("folder", metavar="OUTDIR", help="a `facetrack run` output folder (or .otio)")
+    rep.add_argument(
+        "folder", metavar="OUTDIR", help="a `facetrack run` or `multicam` output folder (or .otio)"
+    )
     rep.add_argument("--no-png", action="store_true", help="write report.html only")
 
 
 def main(args: argparse.Namespace) -> int:
+    from facetrack_otio.multicam.timeline import is_multicam
     from facetrack_otio.report import find_timeline, write_report
     from facetrack_otio.timeline.read import load_timeline
 
     path = find_timeline(args.folder)
     timeline = load_timeline(path)
+    write = write_report
+    if is_multicam(timeline):
+        from facetrack_otio.report.multicam import write_multicam_report
+
+        write = write_multicam_report
     try:
-        written = write_report(timeline, path.parent, png=not args.no_png)
+        written = write(timeline, path.parent, png=not args.no_png)
     except OSError as exc:
         reason = exc.strerror or exc
         raise InputError(f"{path.parent}: cannot write the report ({reason})") from None

@@ -20,7 +20,7 @@ and are OTIO adapters too: ``facetrack_fcpxml``, ``facetrack_fcp7`` and ``facetr
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import opentimelineio as otio
@@ -178,6 +178,7 @@ def export_timeline(
     stem: str | None = None,
     formats: Sequence[str] = ("all",),
     skip_unsupported: bool = False,
+    writers: Mapping[str, Writer] | None = None,
 ) -> list[Path]:
     """Write the timeline in the chosen formats.
 
@@ -195,6 +196,9 @@ def export_timeline(
         Leave out the formats that cannot hold this timeline (:func:`unsupported_formats`;
         :func:`left_out_note` says which) instead of refusing it: for every format at once,
         where the user named none.
+    writers : mapping of str to writer, optional
+        The writer of each format name (:data:`FORMATS` by default; a multicam timeline has
+        writers of its own).
 
     Returns
     -------
@@ -215,7 +219,7 @@ def export_timeline(
     name = export_stem(stem if stem is not None else (timeline.name or "timeline"))
     written: list[Path] = []
     for fmt in chosen:
-        written.extend(FORMATS[fmt](timeline, out, name))
+        written.extend((writers or FORMATS)[fmt](timeline, out, name))
     return written
 
 

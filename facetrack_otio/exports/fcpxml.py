@@ -62,6 +62,13 @@ _VIDEO = otio.schema.TrackKind.Video
 _AUDIO = otio.schema.TrackKind.Audio
 
 
+def format_name(width: int, height: int, fps: Fraction) -> str | None:
+    """Final Cut's name of a standard format (``FFVideoFormat1080p2997``), or None."""
+    size = _SIZES.get((width, height))
+    rate = _RATES.get(fps)
+    return f"FFVideoFormat{size}{rate}" if size and rate else None
+
+
 def fcp_time(frames: int, fps: Fraction) -> str:
     """An FCPXML time value: ``frames`` at ``fps`` as a rational number of seconds."""
     t = Fraction(frames) / fps
@@ -162,9 +169,9 @@ class _Writer:
             self.resources, "format", {"id": self.format_id, "frameDuration": self.time(1)}
         )
         width, height = int(source.get("width") or 0), int(source.get("height") or 0)
-        size, rate = _SIZES.get((width, height)), _RATES.get(self.seq.fps)
-        if size and rate:
-            fmt.set("name", f"FFVideoFormat{size}{rate}")
+        name = format_name(width, height, self.seq.fps)
+        if name:
+            fmt.set("name", name)
         if width and height:
             fmt.set("width", str(width))
             fmt.set("height", str(height))

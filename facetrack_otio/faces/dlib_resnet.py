@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ def model_path() -> Path:
     return _model_folder() / _MODELS[1]
 
 
+# The models are shared by every embedder of the process, and a dlib network keeps each call's
+# layer outputs in itself: calls from two threads (two angles analysed side by side) take turns.
+_LOCK = threading.Lock()
+
+
 @functools.cache
 def shape_predictor() -> Any:
     """dlib's 5-point landmark model (loaded once)."""
@@ -89,7 +95,8 @@ class DlibEmbedder:
             rect = dlib.rectangle(
                 int(max(0, x1)), int(max(0, y1)), int(min(w - 1, x2)), int(min(h - 1, y2))
             )
-            points = self.shape(image, rect)
+            with _LOCK:
+                points = self.shape(image, rect)
             chips.append(dlib.get_face_chip(image, points, CHIP, _PADDING))
         return chips
 
@@ -101,7 +108,8 @@ class DlibEmbedder:
 
     def raw(self, crops: Sequence[np.ndarray]) -> np.ndarray:
         """(N, 128) float32 descriptors of non-empty ``crops`` as the network gives them."""
-        return np.array(self.net.compute_face_descriptor(list(crops)), dtype=np.float32)
+        with _LOCK:
+            return np.array(self.net.compute_face_descriptor(list(crops)), dtype=np.float32)
 
     def embed(self, image: np.ndarray, detections: Detections) -> np.ndarray:
         return self.describe(self.align(image, detections))

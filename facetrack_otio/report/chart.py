@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
@@ -165,9 +166,16 @@ def layout(data: ReportData, width: int = WIDTH) -> Chart:
             )
         lanes.append(lane)
 
-    axis: list[Shape] = []
-    base = TOP + lanes_h + 4
-    axis.append(Line(plot_x, base, plot_x + plot_w, base, MUTED))
+    axis = time_axis(x, plot_x, plot_w, TOP + lanes_h + 4, duration)
+    return Chart(width, height, background, lanes, axis)
+
+
+def time_axis(
+    x: Callable[[float], float], plot_x: float, plot_w: float, base: float, duration: float
+) -> list[Shape]:
+    """The time axis under the lanes: a line at ``base``, a tick and a clock label about
+    every 90 pixels (``x`` maps seconds to pixels)."""
+    axis: list[Shape] = [Line(plot_x, base, plot_x + plot_w, base, MUTED)]
     step = _tick_step(duration, plot_w)
     k = 0
     while k * step <= duration + 1e-6:
@@ -176,7 +184,7 @@ def layout(data: ReportData, width: int = WIDTH) -> Chart:
         anchor = "start" if k == 0 else "middle"
         axis.append(Text(tx, base + 19, _clock(k * step), 11, anchor, MUTED))
         k += 1
-    return Chart(width, height, background, lanes, axis)
+    return axis
 
 
 # --------------------------------------------------------------------------- SVG

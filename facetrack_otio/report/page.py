@@ -183,6 +183,25 @@ def _versions(data: ReportData, now: dict[str, str]) -> str:
     return f'<table class="versions"><tbody>{rows}</tbody></table>{note}'
 
 
+def page_top(title: str, meta: str, warnings: list[str]) -> str:
+    """A report page's start: head (styles inline), title, the line under it (HTML), warnings."""
+    warned = "".join(f'<p class="warn">{escape(w)}</p>' for w in warnings)
+    return f"""<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{escape(title)}</title>
+<style>{_CSS}</style>
+</head>
+<body>
+<header>
+<h1>{escape(title)}</h1>
+<p class="meta">{meta}</p>
+</header>
+{warned}"""
+
+
 def render_page(data: ReportData, chart: Chart, folder: Path, versions_now: dict[str, str]) -> str:
     """The report as one HTML document.
 
@@ -210,7 +229,6 @@ def render_page(data: ReportData, chart: Chart, folder: Path, versions_now: dict
         f"{fps_text(info.fps)} fps · {data.timecode(info.duration)} "
         f"({seconds_text(info.duration)}) · {audio}"
     )
-    warnings = "".join(f'<p class="warn">{escape(w)}</p>' for w in data.warnings)
     stats = ", ".join(f"{escape(str(k))} {escape(str(v))}" for k, v in data.face_stats.items())
     legend = (
         '<div class="legend"><span style="background:#dfe3ea"></span>speech heard'
@@ -218,20 +236,7 @@ def render_page(data: ReportData, chart: Chart, folder: Path, versions_now: dict
         '<span style="background:repeating-linear-gradient(45deg,#8c8c8c 0 2px,#fff 2px 5px)">'
         "</span>off-screen voice · hover a turn for its timecodes</div>"
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<header>
-<h1>{escape(title)}</h1>
-<p class="meta">{meta}</p>
-</header>
-{warnings}
+    return f"""{page_top(title, meta, data.warnings)}
 <section id="people">
 <h2>People</h2>
 {_people(data, folder)}

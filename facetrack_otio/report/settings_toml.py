@@ -1,8 +1,8 @@
 """Settings as TOML, both ways: read a settings file, and show settings beside their defaults.
 
 A settings file has one table per part of :class:`facetrack_otio.config.Settings`
-(``[faces]``, ``[vad]``, ``[speakers]``, ``[voice]``, ``[render]``) and may set the top-level
-values (``audio_stream``, ``reframe_hz``) before the first table::
+(``[faces]``, ``[vad]``, ``[speakers]``, ``[voice]``, ``[render]``, ``[multicam]``) and may set
+the top-level values (``audio_stream``, ``reframe_hz``) before the first table::
 
     reframe_hz = 4.0
 

@@ -109,13 +109,35 @@ def visual_windows(
         Second speakers: windows where another mouth moves hard too.
     """
     visible, activity = mouth_activity(tracks)
-    fps = float(tracks.fps)
+    return windows_from_activity(visible, activity, float(tracks.fps), speech, settings)
+
+
+def windows_from_activity(
+    visible: np.ndarray,
+    activity: np.ndarray,
+    fps: float,
+    speech: Sequence[SpeechSegment],
+    settings: SpeakerSettings = SpeakerSettings(),
+) -> tuple[list[Window], list[Window]]:
+    """:func:`visual_windows` from visibility and mouth-activity arrays made another way (the
+    multicam stage joins the faces of several angles on one clock first).
+
+    Parameters
+    ----------
+    visible, activity : numpy.ndarray
+        (n_frames, P+1), as :func:`mouth_activity` gives them; frame 0 at time 0 of ``speech``.
+    fps : float
+        Their frames per second.
+    speech, settings
+        As :func:`visual_windows`.
+    """
+    n_frames = len(visible)
     windows: list[Window] = []
     overlaps: list[Window] = []
     for a, b, segment in split_speech(speech, settings.window):
         f0 = int(np.floor(a * fps))
         f1 = max(f0 + 1, int(np.ceil(b * fps)))
-        f0, f1 = min(f0, tracks.n_frames), min(f1, tracks.n_frames)
+        f0, f1 = min(f0, n_frames), min(f1, n_frames)
         speaker, conf, cue, other, shown, levels = _decide(visible, activity, f0, f1, settings)
         windows.append(Window(a, b, speaker, conf, cue, shown, segment, levels))
         if other is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -72,6 +73,23 @@ def person_label(person_id: int) -> str:
     if person_id == OFF_SCREEN_ID:
         return "off-screen"
     return f"off-screen-{-person_id}" if person_id < 0 else f"speaker-{person_id}"
+
+
+def summarise_person(
+    person_id: int,
+    names: Mapping[int, str],
+    screen_time: float,
+    turns: Sequence[SpeakerTurn],
+) -> Person:
+    """A :class:`Person` with their name (given, or the default) and the seconds they are on
+    screen and speak in ``turns``."""
+    speaking = sum(t.duration for t in turns if t.speaker == person_id)
+    return Person(
+        id=person_id,
+        name=names.get(person_id, default_name(person_id)),
+        screen_time=round(screen_time, 3),
+        speaking_time=round(speaking, 3),
+    )
 
 
 @dataclass(frozen=True)

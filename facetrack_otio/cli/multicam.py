@@ -1,0 +1,264 @@
+"""``facetrack multicam``: several cameras and microphones of one shoot, synced by their
+sound, a program cut to whoever speaks, and a multicam timeline the editor can re-switch."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+from facetrack_otio.cli.common import (
+    Progress,
+    add_analysis_options,
+    add_command,
+    settings_from_args,
+)
+from facetrack_otio.errors import InputError
+from facetrack_otio.fsutil import staging_folder
+
+log = logging.getLogger("facetrack")
+
+# Editing-rule flags and the [multicam] settings they set.
+_RULES = {
+    "min_shot": "min_shot",
+    "max_shot": "max_shot",
+    "lead": "lead",
+    "backchannel": "backchannel",
+}
+
+
+def add_parser(sub: Any) -> None:
+    mc = add_command(
+        sub,
+        "multicam",
+        help="sync cameras and microphones, cut a program to whoever speaks",
+        description="Video files are angles (cameras), audio-only files microphones. Every "
+        "file is placed on one clock by its sound; people are found in every angle and "
+        "joined across them; who speaks comes from the microphones (crosstalk rejected, "
+        "each tied to the face that speaks with it) or, without any, from the faces; a "
+        "program is cut to the angle that best shows the speaker. Writes into OUTDIR: "
+        "NAME.otio (program, every angle and microphone synced), NAME.fcpxml (a multicam "
+        "clip for Final Cut Pro and Resolve), NAME.xml (Premiere: program, disabled angle "
+        "tracks, a multiclip), NAME.edl (the program), NAME.rttm, NAME.program.mp4 and "
+        "report.html.",
+    )
+    mc.add_argument("files", nargs="+", metavar="FILE", help="cameras (video) and microphones")
+    mc.add_argument("-o", "--output", metavar="OUTDIR", required=True, help="output folder")
+    mc.add_argument(
+        "--mic",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="a microphone with a name of its own (repeat for each)",
+    )
+    mc.add_argument(
+        "--offset",
+        action="append",
+        default=[],
+        metavar="FILE=SECONDS",
+        help="place FILE by hand: it starts SECONDS after the first file given (negative: "
+        "before); for a file with no audio, or none in common with the others",
+    )
+    mc.add_argument(
+        "--name",
+        metavar="NAME",
+        help="the output files' name (default: the first file's folder)",
+    )
+    mc.add_argument("--no-render", action="store_true", help="skip NAME.program.mp4")
+    mc.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    mc.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="analyse the angles' faces again even when the analysis cache holds them",
+    )
+    add_analysis_options(mc)
+    for action in mc._actions:
+        if action.dest == "max_fps":  # the multicam analysis rate has its own default
+            action.help = "the angles' analysis frame rate cap (default 8.4; [multicam] max_fps)"
+    g = mc.add_argument_group("editing rules (also [multicam] in --config)")
+    g.add_argument("--min-shot", type=float, metavar="SECONDS", help="shortest shot (1.5)")
+    g.add_argument(
+        "--max-shot",
+        type=float,
+        metavar="SECONDS",
+        help="a close-up held longer gets a cutaway (12.0; 0: never)",
+    )
+    g.add_argument(
+        "--lead", type=float, metavar="SECONDS", help="cut this long before a speaker (0.12)"
+    )
+    g.add_argument(
+        "--backchannel",
+        type=float,
+        metavar="SECONDS",
+        help="shorter turns never cut (1.2)",
+    )
+    g.add_argument(
+        "--reaction",
+        action="store_true",
+        default=None,
+        help="past --max-shot, cut to a listener's reaction shot rather than the wide",
+    )
+    r = mc.add_argument_group("rendering NAME.program.mp4")
+    r.add_argument("--crf", type=int, default=None, help="x264 CRF (default 20)")
+    r.add_argument("--preset", default=None, help="x264 preset (default veryfast)")
+    r.add_argument("--jobs", type=int, default=None, help="parallel encodes (default: cores)")
+    r.add_argument(
+        "--encoder",
+        choices=("auto", "libx264", "h264_nvenc"),
+        default=None,
+        help="video encoder (default auto: NVENC when an NVIDIA GPU works with ffmpeg)",
+    )
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    from facetrack_otio.config import updated
+
+    settings = settings_from_args(args)
+    rules: dict[str, Any] = {
+        key: getattr(args, flag) for flag, key in _RULES.items() if getattr(args, flag) is not None
+    }
+    if args.reaction:
+        rules["reaction"] = True
+    if args.max_fps is not None:
+        rules["max_fps"] = args.max_fps
+    try:
+        return updated(settings, {"multicam": rules})
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+
+
+def _mics(items: list[str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in items:
+        name, sep, path = str(item).partition("=")
+        if not sep or not name.strip() or not path:
+            raise InputError(f"--mic {item}: expected NAME=FILE")
+        if name.strip() in out:
+            raise InputError(f"--mic {item}: the name {name.strip()!r} is given twice")
+        out[name.strip()] = path
+    return out
+
+
+def _shoot_name(args: argparse.Namespace, first: str) -> str:
+    if args.name:
+        name = args.name.strip().replace("/", "_").replace("\\", "_")
+        if name in ("", ".", ".."):
+            raise InputError(f"--name {args.name!r}: not a usable file name")
+        return name
+    folder = Path(first).resolve().parent.name
+    return folder or Path(first).stem
+
+
+def main(args: argparse.Namespace) -> int:
+    from facetrack_otio.multicam.shoot import (
+        parse_offsets,
+        read_shoot,
+        shoot_audio,
+        sync_shoot,
+    )
+    from facetrack_otio.timeline.names import parse_names
+
+    names = parse_names(args.names)
+    settings = _settings(args)
+    files = read_shoot(args.files, _mics(args.mic))  # a file that is not media fails here
+    hand = parse_offsets(args.offset, files)
+    stem = _shoot_name(args, files[0].path)
+    outdir = Path(args.output)
+    from facetrack_otio.startup import import_pipeline
+
+    # The heavy imports (torch, OpenCV) run while ffmpeg decodes the sound and the files are
+    # synced: on 2 cores both would otherwise wait for each other.
+    importer = threading.Thread(target=import_pipeline, name="facetrack-import")
+    importer.start()
+    try:
+        with shoot_audio(files, settings.audio_stream) as pcms:
+            # Sync first: a file that cannot be placed fails before anything is written.
+            files = sync_shoot(files, pcms, hand, settings.multicam.sync_confidence)
+            for f in files:
+                log.debug("%s: %+.3f s (%s)", f.label, f.offset, f.placement)
+            importer.join()
+            return _analyse(args, settings, names, files, pcms, stem, outdir)
+    finally:
+        importer.join()
+
+
+def _analyse(
+    args: argparse.Namespace,
+    settings: Any,
+    names: dict[int, str],
+    files: list,
+    pcms: list,
+    stem: str,
+    outdir: Path,
+) -> int:
+    """The analysis and every output, once the files are synced."""
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from facetrack_otio.cache import AnalysisCache
+    from facetrack_otio.multicam.analysis import MulticamPipeline
+
+    cache = None if args.no_cache else AnalysisCache()
+    pipeline = MulticamPipeline(settings, names=names, cache=cache)
+    with staging_folder(outdir) as stage:
+        with logging_redirect_tqdm():
+            analysis = pipeline(stem, files, pcms, hook=Progress(args.quiet))
+        outputs = _write(analysis, stage, outdir, stem, args)
+    summary = analysis.serialize()
+    summary["outputs"] = [str(p) for p in outputs]
+    if args.json:
+        print(json.dumps(summary, indent=2))
+    else:
+        _tell(analysis, outdir, stem, len(outputs))
+    return 0
+
+
+def _write(analysis: Any, stage: Path, outdir: Path, stem: str, args: argparse.Namespace) -> list:
+    """Thumbnails, timeline, exports, report and render into the staging folder."""
+    from facetrack_otio.exports import left_out_note
+    from facetrack_otio.multicam.export import export_multicam
+    from facetrack_otio.multicam.render import render_program
+    from facetrack_otio.multicam.thumbs import write_people_thumbnails
+    from facetrack_otio.multicam.timeline import multicam_timeline
+    from facetrack_otio.report.multicam import write_multicam_report
+
+    for warning in analysis.warnings:
+        log.warning("warning: %s", warning)
+    written = list(write_people_thumbnails(analysis, stage))
+    timeline = multicam_timeline(analysis)
+    note = left_out_note(timeline)
+    if note:
+        log.warning("warning: %s", note)
+    written += export_multicam(timeline, stage, stem, skip_unsupported=True)
+    written += write_multicam_report(timeline, stage)
+    if not args.no_render:
+        written.append(
+            render_program(
+                analysis,
+                stage / f"{stem}.program.mp4",
+                analysis.settings.render,
+                progress=not args.quiet,
+            )
+        )
+    staged = stage.resolve()
+    return [outdir / Path(p).resolve().relative_to(staged) for p in written]
+
+
+def _tell(analysis: Any, outdir: Path, stem: str, n: int) -> None:
+    angles = {f.label: f for f in analysis.angles}
+    for f in analysis.files:
+        how = f.placement.method if f.placement else "?"
+        print(f"{f.label}: {f.kind} at {f.offset:+.3f} s ({how})")
+    worn = {pid: label for label, pid in analysis.wearers.items()}
+    people = ", ".join(
+        f"{p.name}" + (f" ({worn[p.id]})" if p.id in worn else "") for p in analysis.people
+    )
+    print(f"{len(analysis.people)} people: {people or 'nobody'}")
+    print(f"{len(analysis.turns)} turns, {len(analysis.program)} shots over {len(angles)} angles")
+    print(
+        f"wrote {n} files to {outdir}/ (open {stem}.fcpxml in Resolve or Final Cut, "
+        f"{stem}.xml in Premiere, {stem}.otio in either)"
+    )
+    print(f"review: {outdir / 'report.html'} (open it in a browser)")

@@ -1,0 +1,225 @@
+"""Final Cut Pro 7 XML (xmeml) of a multicam shoot, for Premiere Pro (``STEM.xml``).
+
+One sequence, made so that a shot can be switched with one click and nothing is lost:
+
+- V1: the program, each clip playing the angle on air;
+- V2, ...: every angle on its own track at its synced place, cut where the program cuts, every
+  piece disabled: enable a piece (Shift+E in Premiere) and that angle covers the program there;
+- A1, ...: every microphone whole and synced (without microphones, the room's camera audio).
+
+After the sequence, a bin holds the shoot as a ``multiclip``: every angle (and microphone)
+synced on the shoot clock, the angle on air at the start active, for editors who switch in a
+multi-camera monitor. Files are described in full where they first appear, in the sequence, so
+that readers which only look at sequences (OTIO's ``fcp_xml`` adapter among them) find them.
+Each clip counts in and out points in its own file's frames: angles of other frame rates keep
+their own.
+"""
+
+from __future__ import annotations
+
+import itertools
+import xml.etree.ElementTree as ET
+from fractions import Fraction
+from pathlib import Path
+
+import opentimelineio as otio
+
+from facetrack_otio.exports.fcp7 import _rate_element, _samplecharacteristics, _text
+from facetrack_otio.multicam.result import MulticamAnalysis
+from facetrack_otio.multicam.shoot import ANGLE, ShootFile
+from facetrack_otio.multicam.timeline import frames
+
+SUFFIX = ".xml"
+
+
+class _Files:
+    """``file`` elements: in full the first time, by reference after."""
+
+    def __init__(self, files: list[ShootFile], fps: Fraction) -> None:
+        self.ids = {f.label: f"file-{i + 1}" for i, f in enumerate(files)}
+        self.fps = fps
+        self.done: set[str] = set()
+
+    def rate(self, f: ShootFile) -> Fraction:
+        return f.video.fps if f.kind == ANGLE else self.fps
+
+    def element(self, f: ShootFile) -> ET.Element:
+        fid = self.ids[f.label]
+        el = ET.Element("file", {"id": fid})
+        if fid in self.done:
+            return el
+        self.done.add(fid)
+        rate = self.rate(f)
+        _text(el, "name", f.name)
+        _text(el, "pathurl", Path(f.path).as_uri())
+        el.append(_rate_element(rate))
+        _text(el, "duration", str(frames(f.duration, rate)))
+        media = ET.SubElement(el, "media")
+        if f.kind == ANGLE:
+            video = ET.SubElement(media, "video")
+            video.append(_samplecharacteristics(rate, f.video.width, f.video.height))
+        if f.info.has_audio:
+            audio = ET.SubElement(media, "audio")
+            sc = ET.SubElement(audio, "samplecharacteristics")
+            _text(sc, "depth", "16")
+            _text(sc, "samplerate", str(f.info.audio_sample_rate or 48000))
+            _text(audio, "channelcount", str(getattr(f.info, "channels", 1) or 1))
+        return el
+
+
+def _clipitem(
+    parent: ET.Element,
+    item_id: str,
+    f: ShootFile,
+    files: _Files,
+    start: int,
+    end: int,
+    enabled: bool,
+    kind: str,
+) -> ET.Element:
+    """A clip of ``f`` on sequence frames ``[start, end)``, its in point from the sync."""
+    fps = files.fps
+    rate = files.rate(f)
+    first = max(0, frames(Fraction(start) / fps - Fraction(f.offset), rate))
+    length = frames(Fraction(end - start) / fps, rate)
+    item = ET.SubElement(parent, "clipitem", {"id": item_id})
+    _text(item, "name", f.label)
+    _text(item, "enabled", "TRUE" if enabled else "FALSE")
+    _text(item, "duration", str(frames(f.duration, rate)))
+    item.append(_rate_element(rate))
+    _text(item, "start", str(start))
+    _text(item, "end", str(end))
+    _text(item, "in", str(first))
+    _text(item, "out", str(first + length))
+    item.append(files.element(f))
+    if kind == "audio":
+        st = ET.SubElement(item, "sourcetrack")
+        _text(st, "mediatype", "audio")
+        _text(st, "trackindex", "1")
+    return item
+
+
+def _sequence(parent: ET.Element, analysis: MulticamAnalysis, files: _Files) -> None:
+    fps = analysis.fps
+    angles = analysis.angles
+    start, end = analysis.span
+    origin, stop = frames(start, fps), frames(end, fps)
+    seq = ET.SubElement(parent, "sequence", {"id": "sequence-1"})
+    _text(seq, "name", analysis.name)
+    _text(seq, "duration", str(stop - origin))
+    seq.append(_rate_element(fps))
+    tc = ET.SubElement(seq, "timecode")
+    tc.append(_rate_element(fps))
+    rt = otio.opentime.RationalTime(origin, float(fps))
+    _text(tc, "string", otio.opentime.to_timecode(rt, float(fps), False))
+    _text(tc, "frame", str(origin))
+    _text(tc, "displayformat", "NDF")
+    media = ET.SubElement(seq, "media")
+    video = ET.SubElement(media, "video")
+    fmt = ET.SubElement(video, "format")
+    first = angles[0].video
+    fmt.append(_samplecharacteristics(fps, first.width, first.height))
+
+    program = ET.SubElement(video, "track")
+    for k, seg in enumerate(analysis.program, 1):
+        f0, f1 = frames(seg.start, fps) - origin, frames(seg.end, fps) - origin
+        if f1 > f0:
+            f = angles[seg.angle]
+            _clipitem(program, f"program-{k}", f, files, f0, f1, True, "video")
+
+    cuts = sorted(
+        {frames(s.start, fps) for s in analysis.program}
+        | {frames(s.end, fps) for s in analysis.program}
+    )
+    for i, f in enumerate(angles):
+        track = ET.SubElement(video, "track")
+        a0 = max(origin, frames(f.offset, fps))
+        a1 = frames(f.offset, fps) + frames(f.duration, fps)
+        edges = [a0, *(c for c in cuts if a0 < c < a1), a1]
+        for k, (e0, e1) in enumerate(itertools.pairwise(edges), 1):
+            if e1 > e0:
+                _clipitem(
+                    track, f"angle-{i + 1}-{k}", f, files, e0 - origin, e1 - origin, False, "video"
+                )
+
+    audio = ET.SubElement(media, "audio")
+    _text(audio, "numOutputChannels", "2")
+    afmt = ET.SubElement(audio, "format")
+    sc = ET.SubElement(afmt, "samplecharacteristics")
+    _text(sc, "depth", "16")
+    _text(sc, "samplerate", "48000")
+    sounds = analysis.mics or [f for f in angles if f.label == analysis.room]
+    for i, f in enumerate(sounds):
+        track = ET.SubElement(audio, "track")
+        a0 = max(origin, frames(f.offset, fps))
+        a1 = frames(f.offset, fps) + frames(f.duration, fps)
+        if a1 > a0:
+            _clipitem(track, f"sound-{i + 1}", f, files, a0 - origin, a1 - origin, True, "audio")
+
+
+def _multiclip(parent: ET.Element, analysis: MulticamAnalysis, files: _Files) -> None:
+    """A bin holding the shoot as one multiclip, every file synced on the shoot clock."""
+    fps = analysis.fps
+    start, _ = analysis.span
+    origin = frames(start, fps)
+    stop = max(frames(f.end, fps) for f in analysis.files)
+    on_air = analysis.program[0].angle if analysis.program else 0
+    bin_el = ET.SubElement(parent, "bin")
+    _text(bin_el, "name", f"{analysis.name} angles")
+    children = ET.SubElement(bin_el, "children")
+    clip = ET.SubElement(children, "clip", {"id": "multiclip-clip"})
+    _text(clip, "name", f"{analysis.name} Multicam")
+    _text(clip, "duration", str(stop - origin))
+    clip.append(_rate_element(fps))
+    mc = ET.SubElement(clip, "multiclip", {"id": "multiclip-1"})
+    _text(mc, "name", f"{analysis.name} Multicam")
+    _text(mc, "collapsed", "FALSE")
+    angles = analysis.angles
+    for i, f in enumerate(analysis.files):
+        angle = ET.SubElement(mc, "angle")
+        is_video = f.kind == ANGLE
+        _text(
+            angle, "activevideoangle", "TRUE" if is_video and angles.index(f) == on_air else "FALSE"
+        )
+        inner = ET.SubElement(angle, "clip", {"id": f"angle-clip-{i + 1}"})
+        _text(inner, "name", f.label)
+        _text(inner, "duration", str(stop - origin))
+        inner.append(_rate_element(fps))
+        media = ET.SubElement(inner, "media")
+        track = ET.SubElement(ET.SubElement(media, "video" if is_video else "audio"), "track")
+        a0 = max(origin, frames(f.offset, fps))
+        a1 = frames(f.offset, fps) + frames(f.duration, fps)
+        _clipitem(
+            track,
+            f"angle-clip-{i + 1}-item",
+            f,
+            files,
+            a0 - origin,
+            a1 - origin,
+            True,
+            "video" if is_video else "audio",
+        )
+
+
+def to_string(analysis: MulticamAnalysis) -> str:
+    """The shoot as FCP7 XML text (see the module docstring).
+
+    Parameters
+    ----------
+    analysis : MulticamAnalysis
+        The multicam analysis (from the pipeline, or read back from its ``.otio``).
+
+    Returns
+    -------
+    str
+    """
+    root = ET.Element("xmeml", {"version": "5"})
+    project = ET.SubElement(root, "project")
+    _text(project, "name", analysis.name)
+    children = ET.SubElement(project, "children")
+    files = _Files(analysis.files, analysis.fps)
+    _sequence(children, analysis, files)
+    _multiclip(children, analysis, files)
+    ET.indent(root, space="    ")
+    body = ET.tostring(root, encoding="unicode")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE xmeml>\n' + body + "\n"
