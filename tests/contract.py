@@ -92,12 +92,16 @@ def refused(proc: subprocess.CompletedProcess[str], *words: str) -> list[str]:
 
 
 def timeline_problems(path: Path) -> list[str]:
-    """A facetrack ``.otio`` that loads and holds its speaker data."""
+    """A facetrack ``.otio`` that loads and, made from one source, holds its speaker data (a
+    multicam timeline holds its angles instead)."""
     from facetrack_otio.errors import InputError
+    from facetrack_otio.timeline.meta import facetrack_md
     from facetrack_otio.timeline.read import load_timeline, speaker_data
 
     try:
-        speaker_data(load_timeline(path))
+        timeline = load_timeline(path)
+        if "source" in facetrack_md(timeline):
+            speaker_data(timeline)
     except InputError as exc:
         return [f"{path.name}: {exc}"]
     return []

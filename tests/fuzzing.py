@@ -2,9 +2,10 @@
 them, each checked against the contract of :mod:`tests.contract`.
 
 - :data:`COMMANDS` is the list of command templates: the words of one command line, with
-  ``{input}``, ``{out}``, ``{timeline}``, ``{hyp}``, ``{ref}`` and ``{config}`` filled in per
-  case, what kinds of input it reads, its numeric options, and what a success must leave.
-  A new command joins the fuzzing with one more entry.
+  ``{input}``, ``{partner}`` (a second, whole input), ``{out}``, ``{timeline}``, ``{person}``,
+  ``{hyp}``, ``{ref}`` and ``{config}`` filled in per case, what kinds of input it reads,
+  its numeric options, and what a success must leave. A new command joins the fuzzing with
+  one more entry.
 - ``tests/test_fuzz.py``'s ``SOURCES`` are the base inputs the mutations start from, by
   kind (``video``, ``audio``): a new kind of input is one more entry, taken by every command
   whose template reads it.
@@ -146,6 +147,15 @@ def _name_success(case: Case, proc: subprocess.CompletedProcess[str]) -> list[st
     return timeline_problems(Path(case.words["timeline"]))
 
 
+def _multicam_success(case: Case, proc: subprocess.CompletedProcess[str]) -> list[str]:
+    from facetrack_otio.exports import export_stem
+
+    assert case.outdir is not None
+    # Named after the first file's folder.
+    stem = export_stem(Path(case.words["input"]).resolve().parent.name)
+    return export_problems(case.outdir, stem)
+
+
 def _report_success(case: Case, proc: subprocess.CompletedProcess[str]) -> list[str]:
     html = Path(case.words["timeline"]).parent / "report.html"
     return [] if html.is_file() and html.stat().st_size else ["no report.html"]
@@ -192,6 +202,13 @@ COMMANDS: dict[str, Command] = {
         success=_batch_success,
         numeric=(*_ANALYSIS, "-j"),
         codes=(0, 1, 2),
+    ),
+    # A camera or microphone (the input) beside a whole camera (the partner).
+    "multicam": Command(
+        ("multicam", "{input}", "{partner}", "-o", "{out}", "--no-render", *_QUICK),
+        reads=("video", "audio"),
+        success=_multicam_success,
+        numeric=("--max-fps", "--max-side", "--min-shot", "--max-shot", "--lead", "--backchannel"),
     ),
     "export": Command(
         ("export", "{timeline}", "-o", "{out}"), reads=("timeline",), success=_export_success

@@ -108,9 +108,10 @@ def base_run(work: Path, sources: dict[str, tuple[str, bytes]]) -> Path:
 
 def _command_for(kind: str, rng: random.Random) -> str:
     """A command that reads ``kind``; `batch`, which starts a worker with the models even for
-    an input it refuses, a fifth as often as the others."""
+    an input it refuses, and `multicam`, which analyses two files, a fifth as often as the
+    others."""
     names = [name for name, c in COMMANDS.items() if kind in c.reads]
-    weights = [1 if name == "batch" else 5 for name in names]
+    weights = [1 if name in ("batch", "multicam") else 5 for name in names]
     return rng.choices(names, weights)[0]
 
 
@@ -220,7 +221,9 @@ def test_fuzz_media(sources: dict[str, tuple[str, bytes]], work: Path) -> None:
     for i, (kind, what, path) in enumerate(picks):
         command = _command_for(kind, rng)
         out = path.parent / "out"
-        words = {"input": str(path), "out": str(out)}
+        partner = path.parent / "partner.mp4"
+        partner.write_bytes(sources["mp4"][1])
+        words = {"input": str(path), "partner": str(partner), "out": str(out)}
         case = Case(
             f"{family}-{i}", what, command, words, outdir=out, stem=path.stem, inputs=[path]
         )
@@ -310,6 +313,8 @@ def test_fuzz_numbers(sources: dict[str, tuple[str, bytes]], base_run: Path, wor
     folder = fresh(work, family)
     video = folder / "in.mp4"
     video.write_bytes(sources["mp4"][1])
+    partner = folder / "partner.mp4"
+    partner.write_bytes(sources["mp4"][1])
     rttm = base_run / "base.rttm"
     options = [(c, o) for c, cmd in COMMANDS.items() for o in cmd.numeric]
     grid = [(c, o, v) for c, o in options for v in EDGE_NUMBERS]
@@ -318,7 +323,8 @@ def test_fuzz_numbers(sources: dict[str, tuple[str, bytes]], base_run: Path, wor
     whole = 0
     for i, (command, option, value) in enumerate(grid[: scaled(50)]):
         out = folder / f"out{i}"
-        words = {"input": str(video), "out": str(out), "hyp": str(rttm), "ref": str(rttm)}
+        words = {"input": str(video), "partner": str(partner), "out": str(out), "hyp": str(rttm),
+                 "ref": str(rttm)}  # fmt: skip
         if "timeline" in COMMANDS[command].reads:
             copy = folder / f"t{i}" / "base.otio"
             copy.parent.mkdir()
@@ -353,7 +359,14 @@ def _accepted(command: str, option: str, value: str) -> bool:
     words = COMMANDS[command].template
     argv = [
         w.format(
-            input="x.mp4", out="o", timeline="t.otio", hyp="h", ref="r", config="c", person="p"
+            input="x.mp4",
+            partner="y.mp4",
+            out="o",
+            timeline="t.otio",
+            hyp="h",
+            ref="r",
+            config="c",
+            person="p",
         )
         for w in words
     ] + [f"{option}={value}"]
