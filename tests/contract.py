@@ -110,7 +110,8 @@ def timeline_problems(path: Path) -> list[str]:
 def export_problems(outdir: Path, stem: str) -> list[str]:
     """Every export of ``stem`` in ``outdir`` present and readable by its reader.
 
-    The EDLs and the FCP7 XML are expected only at rates that have SMPTE timecode.
+    The EDLs and the FCP7 XML are expected only at rates that have SMPTE timecode, and the
+    EDLs (which cut a picture track) only when the timeline has one.
     """
     from facetrack_otio.eval.reading import read_scored_rttm
     from facetrack_otio.exports import unsupported_formats
@@ -138,7 +139,10 @@ def export_problems(outdir: Path, stem: str) -> list[str]:
     if unsupported_formats(timeline):
         return problems
     edls = sorted(outdir.glob(f"{glob_escape(stem)}*.edl"))
-    if not (outdir / f"{stem}.edl").is_file() or not (outdir / f"{stem}.xml").is_file():
+    picture = bool(timeline.video_tracks())
+    if (picture and not (outdir / f"{stem}.edl").is_file()) or not (
+        outdir / f"{stem}.xml"
+    ).is_file():
         problems.append("no EDL or FCP7 XML at a rate with timecode")
         return problems
     try:
