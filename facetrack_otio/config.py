@@ -6,6 +6,7 @@ docs/accuracy.md). Each stage takes its own part: ``settings.faces``, ``settings
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields, is_dataclass, replace
 from typing import Any
 
@@ -79,6 +80,40 @@ class FaceSettings:
     min_person_seconds: float = 1.0
     """People seen for less than this are dropped as false detections."""
 
+    def __post_init__(self) -> None:
+        check_numbers(self)
+        _at_least(self, "max_fps", 0, inclusive=False)
+        _at_least(self, "min_face_size", 12)  # MTCNN's smallest window
+        # Below twice the smallest face, no face fits in the analysis frame.
+        _at_least(self, "max_side", max(64, 2 * self.min_face_size))
+        for name in ("detect_batch", "threads", "motion_gap", "min_person_seconds"):
+            _at_least(self, name, 0)
+        _at_least(self, "monitor_window", 1)
+        # Descriptors and face crops kept per tracklet: beyond these, memory and time only.
+        for name in ("embeddings_per_tracklet", "face_candidates"):
+            _within(self, name, 1, 1000)
+        _at_least(self, "seconds_per_embedding", 0, inclusive=False)
+        # Frames queued ahead, ~0.7 MB each at 640x360: beyond this, memory, not speed.
+        _within(self, "prefetch", 0, 1000)
+        for name in ("min_confidence", "cut_threshold"):
+            _within(self, name, 0, 1)
+        _within(self, "cluster_similarity", -1, 1)
+        if len(self.thresholds) != 3 or not all(0 <= t <= 1 for t in self.thresholds):
+            raise ValueError(f"thresholds must be three numbers in 0..1, got {self.thresholds}")
+        if len(self.redetect_intervals) != 4 or min(self.redetect_intervals) < 1:
+            raise ValueError(
+                f"redetect_intervals must be four whole numbers >= 1, got {self.redetect_intervals}"
+            )
+        if (self.tracker, self.embedder) == ("template", "auto"):
+            return  # the defaults: no need to load the lists of choices
+        from facetrack_otio.cli.common import EMBEDDER_CHOICES, TRACKER_CHOICES
+
+        for name, choices in (("tracker", TRACKER_CHOICES), ("embedder", EMBEDDER_CHOICES)):
+            if getattr(self, name) not in choices:
+                raise ValueError(
+                    f"{name} must be one of {', '.join(choices)}, got {getattr(self, name)!r}"
+                )
+
 
 @dataclass(frozen=True)
 class SpeakerSettings:
@@ -95,6 +130,13 @@ class SpeakerSettings:
     person speaks makes an overlapping turn..."""
     overlap_ratio: float = 0.5
     """...when it moves at least this fraction as much as the main speaker's."""
+
+    def __post_init__(self) -> None:
+        check_numbers(self)
+        # A speech segment is cut into windows of this length: a tiny one means endless work.
+        _within(self, "window", 0.05, 60)
+        for name in ("min_turn", "merge_gap", "overlap_activity", "overlap_ratio"):
+            _at_least(self, name, 0)
 
 
 @dataclass(frozen=True)
@@ -114,6 +156,20 @@ class Settings:
     multicam: MulticamSettings = field(default_factory=MulticamSettings)
     """``facetrack multicam``: sync, microphones and the editing rules of the program cut."""
 
+    def __post_init__(self) -> None:
+        # The parts that check only their own choices get the general check here: numbers
+        # are finite, and none of them is below zero but the levels in dB(FS).
+        for table in ("vad", "voice", "render"):
+            part = getattr(self, table)
+            try:
+                check_numbers(part, signed=("silence_dbfs", "energy_gate_db"))
+            except ValueError as exc:
+                raise ValueError(f"[{table}] {exc}") from None
+        if self.audio_stream < 0:
+            raise ValueError(f"audio_stream must be 0 or more, got {self.audio_stream}")
+        if not (math.isfinite(self.reframe_hz) and 0 < self.reframe_hz <= 100):
+            raise ValueError(f"reframe_hz must be above 0 and at most 100, got {self.reframe_hz}")
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "faces": settings_to_dict(self.faces),
@@ -125,6 +181,47 @@ class Settings:
             "render": settings_to_dict(self.render),
             "multicam": settings_to_dict(self.multicam),
         }
+
+
+_MAX_INT = 2**31 - 1
+
+
+def check_numbers(obj: Any, signed: tuple[str, ...] | None = None) -> None:
+    """Refuse NaN and infinite values, and whole numbers beyond 32 bits, in a settings
+    dataclass; and, when ``signed`` is given, values below zero in every numeric field not
+    named in it.
+
+    Raises
+    ------
+    ValueError
+        Naming the first field that fails.
+    """
+    for f in fields(obj):
+        value = getattr(obj, f.name)
+        for x in value if isinstance(value, tuple) else (value,):
+            if isinstance(x, bool) or not isinstance(x, (int, float)):
+                continue
+            if not math.isfinite(x):
+                raise ValueError(f"{f.name} must be a finite number, got {x}")
+            # Settings are stored in the timeline, whose integers are 64-bit; none needs more
+            # than 32.
+            if isinstance(x, int) and abs(x) > _MAX_INT:
+                raise ValueError(f"{f.name} must be at most {_MAX_INT}, got {x}")
+            if signed is not None and f.name not in signed and x < 0:
+                raise ValueError(f"{f.name} must be 0 or more, got {x}")
+
+
+def _at_least(obj: Any, name: str, low: float, inclusive: bool = True) -> None:
+    value = getattr(obj, name)
+    if value < low or (value == low and not inclusive):
+        word = "at least" if inclusive else "above"
+        raise ValueError(f"{name} must be {word} {low:g}, got {value}")
+
+
+def _within(obj: Any, name: str, low: float, high: float) -> None:
+    value = getattr(obj, name)
+    if not low <= value <= high:
+        raise ValueError(f"{name} must be in {low:g}..{high:g}, got {value}")
 
 
 def settings_to_dict(obj: Any) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from facetrack_otio.cli import build_parser
 from facetrack_otio.cli.batch import batch_config
 from facetrack_otio.errors import InputError
 from tests.cli import facetrack
+from tests.contract import export_problems, leftovers
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -209,3 +210,50 @@ def test_ray_engine_writes_the_same_timelines(
     for rel in CLIPS:
         name = f"{Path(rel).name}.otio"
         assert (outdir / rel / name).read_bytes() == (local_out / rel / name).read_bytes(), rel
+
+
+@pytest.fixture(scope="module")
+def odd_inputs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    """A folder with a good clip, one with a 250-character name and a link to nothing, run as
+    a batch; returns the input and output folders and the batch's stderr."""
+    folder = tmp_path_factory.mktemp("odd-in")
+    good = folder / "good1.mp4"
+    cmd = ["ffmpeg", "-v", "error", "-t", "2", "-i", str(SAMPLES / "two_shot.mp4")]
+    subprocess.run([*cmd, "-c", "copy", str(good)], check=True)
+    shutil.copy(good, folder / ("n" * 246 + ".mp4"))
+    (folder / "dangling.mp4").symlink_to(tmp_path_factory.mktemp("gone") / "a" / "b.mp4")
+    outdir = tmp_path_factory.mktemp("odd-out") / "out"
+    proc = facetrack("-q", "batch", str(folder), "-o", str(outdir), "--no-render", "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    return folder, outdir, proc.stderr
+
+
+def test_a_link_to_nothing_in_a_folder_is_skipped(odd_inputs: tuple[Path, Path, str]) -> None:
+    folder, outdir, stderr = odd_inputs
+    # Outputs are named by where inputs were found, not where a link leads.
+    assert (outdir / "good1" / MANIFEST).is_file()
+    assert sorted(p.name for p in outdir.iterdir() if p.is_dir()) == ["good1", "n" * 246]
+    assert f"warning: skipped {folder / 'dangling.mp4'}: a link to nothing" in stderr
+
+
+def test_a_name_of_250_characters_in_a_batch(odd_inputs: tuple[Path, Path, str]) -> None:
+    _, outdir, _ = odd_inputs
+    sub = outdir / ("n" * 246)
+    assert (sub / MANIFEST).is_file()
+    assert not export_problems(sub, "n" * 223)
+    assert not leftovers(outdir)
+
+
+def test_outputs_are_named_by_where_inputs_were_found(tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere" / "deep"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "clip.mp4").write_bytes(b"")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "talk.mp4").write_bytes(b"")
+    (folder / "linked.mp4").symlink_to(elsewhere / "clip.mp4")
+    got = expand_inputs([str(folder)])
+    assert got == [folder / "linked.mp4", folder / "talk.mp4"]
+    assert output_names(got) == {got[0]: "linked", got[1]: "talk"}
+    # The same file named twice, once through the link, is one input.
+    assert expand_inputs([str(folder), str(elsewhere / "clip.mp4")]) == got

@@ -19,8 +19,13 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
+from facetrack_otio.errors import MediaError
+from facetrack_otio.exports import export_stem
 from facetrack_otio.media.probe import probe
+from facetrack_otio.outputs import review_name
 from tests.cli import facetrack
+from tests.contract import clip_problems, ending, export_problems, refused
+from tests.mutations import boxes
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "samples"
@@ -403,3 +408,190 @@ def test_read_only_output_folder(media: Maker, tmp_path: Path) -> None:
         assert not any(locked.iterdir())
     finally:
         locked.chmod(0o755)
+
+
+# --------------------------------------------------------------------------- damaged MP4 index
+
+
+def test_an_mp4_cut_inside_its_index_is_refused(media: Maker, tmp_path: Path) -> None:
+    # Index (moov) at the end, cut inside it: ffprobe reads what is left without a word,
+    # and the audio track, described after the cut, would simply be gone.
+    data = media("base").read_bytes()
+    (moov,) = [b for b in boxes(data) if b.kind == b"moov"]
+    (audio,) = [b for b in boxes(data) if b.kind == b"trak" and b.offset > moov.offset + 400]
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[: audio.offset + 100])  # inside the second track's description
+    with pytest.raises(MediaError, match="cut short"):
+        probe(cut)
+    proc = facetrack("run", str(cut), "-o", str(tmp_path / "out"))
+    assert not refused(proc, "truncated or incomplete MP4/MOV", "moov atom")
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- not files
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device", "loop", "dangling"])
+def test_what_is_not_a_file_is_named(tmp_path: Path, kind: str) -> None:
+    path = tmp_path / "in.mp4"
+    if kind == "fifo":
+        os.mkfifo(path)
+        words = "a named pipe, not a media file"
+    elif kind == "device":
+        path = Path("/dev/zero")
+        words = "a character device, not a media file"
+    elif kind == "loop":
+        os.symlink(tmp_path / "other.mp4", path)
+        os.symlink(path, tmp_path / "other.mp4")
+        words = "a loop of symbolic links"
+    else:
+        os.symlink(tmp_path / "gone.mp4", path)
+        words = "gone.mp4, which does not exist"
+    proc = facetrack("run", str(path), "-o", str(tmp_path / "out"), timeout=60)
+    assert not refused(proc, words)
+    assert not (tmp_path / "out").exists()
+
+
+# --------------------------------------------------------------------------- stills
+
+
+@pytest.mark.parametrize("name", ["still.png", "jpeg-bytes.mp4"])
+def test_a_still_image_is_a_one_frame_video(media: Maker, tmp_path: Path, name: str) -> None:
+    # A PNG, or JPEG bytes under a video's name, hold no duration: one frame is what is there.
+    frame = tmp_path / ("frame.png" if name.endswith(".png") else "frame.jpg")
+    ffmpeg("-i", str(media("base")), "-frames:v", "1", str(frame))
+    still = tmp_path / name
+    frame.rename(still)
+    info = probe(still)
+    assert info.n_frames == 1 and info.duration == pytest.approx(1 / info.fps)
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(still), "-o", str(out), "--no-render")
+    assert not ending(proc, codes=(0,)), proc.stderr
+    assert not export_problems(out, still.stem)
+
+
+# --------------------------------------------------------------------------- odd names
+
+
+@pytest.fixture(scope="module")
+def odd_run(media: Maker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """One run of a video whose name holds a line break, a byte that is not UTF-8 and an
+    apostrophe, naming a person O'Brien; returns the video and the output folder."""
+    folder = tmp_path_factory.mktemp("odd")
+    video = folder / os.fsdecode(b"take 1\nO'Brien \xff.mp4")
+    shutil.copy(media("base"), video)
+    out = folder / "out"
+    proc = facetrack("-q", "run", str(video), "-o", str(out), "--names", "1=O'Brien",
+                     "--preset", "ultrafast")  # fmt: skip
+    assert not ending(proc, codes=(0,)), proc.stderr
+    return video, out
+
+
+ODD_STEM = "take 1 O'Brien \ufffd"  # the line break a space, the byte U+FFFD
+
+
+def test_a_line_break_in_the_name_keeps_every_export_readable(odd_run: tuple) -> None:
+    _, out = odd_run
+    assert not export_problems(out, ODD_STEM)  # every EDL read back by OTIO's cmx_3600
+    for edl in out.glob("*.edl"):
+        title = edl.read_text().splitlines()[0]
+        assert title.startswith(f"TITLE: {ODD_STEM}"), title
+        assert edl.read_text().splitlines()[1].startswith("FCM: ")
+
+
+def test_a_name_that_is_not_utf8_names_the_timeline_and_relinks(
+    odd_run: tuple, tmp_path: Path
+) -> None:
+    video, out = odd_run
+    timeline = otio.adapters.read_from_file(str(out / f"{ODD_STEM}.otio"))
+    assert timeline.name == ODD_STEM
+    url = timeline.tracks[0][0].media_reference.target_url
+    assert Path(otio.url_utils.filepath_from_url(url)).name.endswith(".mp4")
+    # `render` finds the source by the exact bytes of its name.
+    proc = facetrack("-q", "render", str(out / f"{ODD_STEM}.otio"), "-o", str(tmp_path / "r"),
+                     "--preset", "ultrafast")  # fmt: skip
+    assert not ending(proc, codes=(0,)), proc.stderr
+    assert not clip_problems(tmp_path / "r") and list((tmp_path / "r").glob("*.mp4"))
+    assert video.is_file()
+
+
+def test_an_apostrophe_in_a_persons_name(odd_run: tuple) -> None:
+    _, out = odd_run
+    timeline = otio.adapters.read_from_file(str(out / f"{ODD_STEM}.otio"))
+    assert timeline.tracks[1].name == "O'Brien"
+    assert 'name="O\'Brien"' in (out / f"{ODD_STEM}.fcpxml").read_text()
+    # Renamed again, with both kinds of quote.
+    proc = facetrack("-q", "name", str(out / f"{ODD_STEM}.otio"), '1=Jo "JJ" O\'Neil')
+    assert not ending(proc, codes=(0,)), proc.stderr
+    assert not export_problems(out, ODD_STEM)
+    fcpxml = otio.adapters.read_from_file(str(out / f"{ODD_STEM}.fcpxml"))
+    assert 'Jo "JJ" O\'Neil' in [c.name for c in fcpxml.find_clips()]
+
+
+def test_a_name_of_250_characters(media: Maker, tmp_path: Path) -> None:
+    # Exports add ".speaker-1.edl" and temporary names more: the stem is shortened to fit.
+    video = tmp_path / ("n" * 246 + ".mp4")
+    shutil.copy(media("base"), video)
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(video), "-o", str(out), "--annotate", "--preset",
+                     "ultrafast")  # fmt: skip
+    assert not ending(proc, codes=(0,)), proc.stderr
+    stem = export_stem(video.stem)
+    assert stem == "n" * 223
+    assert not export_problems(out, stem)
+    assert not clip_problems(out / "clips")
+    assert (out / "clips" / review_name(video.stem)).is_file()
+
+
+# --------------------------------------------------------------------------- arguments
+
+
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["--max-fps", "0"], "--max-fps must be above 0"),
+        (["--max-fps", "-1"], "--max-fps must be above 0"),
+        (["--max-fps", "nan"], "--max-fps must be a finite number"),
+        (["--max-side", "0"], "--max-side must be at least 64"),
+        (["--max-side", "-5"], "--max-side must be at least 64"),
+        (["--segment", "1e-300"], "--segment must be 0 (no split) or at least 0.5"),
+        (["--pad", "inf"], "--pad must be"),
+    ],
+)
+def test_numbers_that_mean_nothing_are_refused(
+    media: Maker, tmp_path: Path, args: list[str], words: str
+) -> None:
+    proc = facetrack("run", str(media("base")), "-o", str(tmp_path / "out"), *args, timeout=60)
+    assert not refused(proc, words)
+    assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "text, words",
+    [
+        ("[faces]\nmax_fps = -3\n", "[faces] max_fps must be above 0"),
+        ("[faces]\nmax_fps = nan\n", "[faces] max_fps must be a finite number"),
+        ("[vad]\nnoise_window = inf\n", "[vad] noise_window must be above 0 and at most 3600"),
+        ("[speakers]\nmin_turn = nan\n", "[speakers] min_turn must be a finite number"),
+        ("[speakers]\nwindow = 0\n", "[speakers] window must be in 0.05..60"),
+    ],
+)
+def test_settings_that_mean_nothing_are_refused(
+    media: Maker, tmp_path: Path, text: str, words: str
+) -> None:
+    config = tmp_path / "s.toml"
+    config.write_text(text)
+    proc = facetrack("run", str(media("base")), "-o", str(tmp_path / "out"), "--config",
+                     str(config), timeout=60)  # fmt: skip
+    assert not refused(proc, words)
+    assert not (tmp_path / "out").exists()
+
+
+def test_weights_that_are_not_weights_are_one_line(media: Maker, tmp_path: Path) -> None:
+    weights = tmp_path / "w.pt"
+    weights.write_text("not weights")
+    out = tmp_path / "out"
+    proc = facetrack("-q", "run", str(media("base")), "-o", str(out), "--no-render",
+                     "--embedder-weights", str(weights))  # fmt: skip
+    assert not refused(proc, "w.pt")
+    assert not out.exists()

@@ -127,7 +127,7 @@ def run_batch(
         raise InputError("--jobs must be 1 or more")
     outdir = Path(config.outdir).resolve()
     # Outputs are never inputs: a folder of videos may hold the batch's own output folder.
-    paths = [p for p in expand_inputs(inputs) if not p.is_relative_to(outdir)]
+    paths = [p for p in expand_inputs(inputs) if not p.resolve().is_relative_to(outdir)]
     if not paths:
         raise InputError("no inputs (outside the output folder)")
     names = output_names(paths)

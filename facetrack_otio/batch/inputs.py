@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import glob
+import logging
 import os
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from facetrack_otio.errors import InputError
+from facetrack_otio.fsutil import readable_file
+from facetrack_otio.text import shown
+
+log = logging.getLogger("facetrack")
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm"})
 _GLOB_CHARS = frozenset("*?[")
@@ -23,8 +28,12 @@ def _walk(folder: Path) -> Iterable[Path]:
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
         for name in sorted(files):
             path = Path(root) / name
-            if _is_video(path):
+            if not _is_video(path):
+                continue
+            if path.is_file():
                 yield path
+            elif path.is_symlink():
+                log.warning("warning: skipped %s: a link to nothing", shown(path))
 
 
 def expand_inputs(items: Sequence[str]) -> list[Path]:
@@ -42,7 +51,8 @@ def expand_inputs(items: Sequence[str]) -> list[Path]:
     Returns
     -------
     list of pathlib.Path
-        Absolute, sorted, without duplicates.
+        Absolute (links not resolved, so that outputs are named by where the inputs were
+        found), sorted, without duplicates (two names of one file count once).
 
     Raises
     ------
@@ -50,7 +60,7 @@ def expand_inputs(items: Sequence[str]) -> list[Path]:
         When an argument names nothing that exists, a pattern matches nothing, or no video
         is found at all.
     """
-    found: dict[Path, None] = {}
+    found: dict[Path, Path] = {}
     for item in items:
         path = Path(item).expanduser()
         if path.is_dir():
@@ -69,13 +79,15 @@ def expand_inputs(items: Sequence[str]) -> list[Path]:
                     matches.append(p)
             if not matches:
                 raise InputError(f"{item}: the pattern matches no video")
+        elif os.path.lexists(path):  # a pipe, a device, a link to nothing: say which
+            matches = [readable_file(path, "media file", allow_empty=True)]
         else:
-            raise InputError(f"{item}: no such file or folder")
+            raise InputError(f"{shown(item)}: no such file or folder")
         for m in matches:
-            found[m.resolve()] = None
+            found.setdefault(m.resolve(), Path(os.path.abspath(m)))
     if not found:
         raise InputError("no inputs")
-    return sorted(found)
+    return sorted(found.values())
 
 
 def output_names(paths: Sequence[Path]) -> dict[Path, str]:

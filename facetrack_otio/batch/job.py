@@ -24,6 +24,7 @@ from facetrack_otio import __version__
 from facetrack_otio.config import Settings
 from facetrack_otio.fsutil import FileStamp, content_hash, staging_folder
 from facetrack_otio.machine import cores
+from facetrack_otio.outputs import CLIP_DIR, earlier_outputs
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -102,11 +103,12 @@ class InputResult:
 
 def one_line(exc: BaseException) -> str:
     """An exception as one line: its message (or type), first line only."""
-    text = str(exc).strip().splitlines()
-    message = text[0] if text else ""
+    from facetrack_otio.errors import FacetrackError
+    from facetrack_otio.text import one_line as first_line
+
+    message = first_line(str(exc))
     if not message:
         return type(exc).__name__
-    from facetrack_otio.errors import FacetrackError
 
     return message if isinstance(exc, FacetrackError) else f"{type(exc).__name__}: {message}"
 
@@ -253,7 +255,7 @@ class Worker:
         # An earlier manifest no longer describes what this run will leave: drop it first.
         (folder / MANIFEST).unlink(missing_ok=True)
         failures: list[str] = []
-        with staging_folder(folder) as stage:
+        with staging_folder(folder, earlier_outputs(path.stem)) as stage:
             analysis = self.pipeline(info)
             result.warnings = list(analysis.warnings)
             t = time.perf_counter()
@@ -279,7 +281,7 @@ class Worker:
                     info,
                     analysis.turns,
                     analysis.people,
-                    stage / "clips",
+                    stage / CLIP_DIR,
                     config.settings.render,
                     progress=False,
                     reframe=analysis.reframe(),

@@ -20,6 +20,7 @@ from facetrack_otio import __version__
 from facetrack_otio.cli import batch, config, eval, export, multicam, name, render, report, run
 from facetrack_otio.cli.common import EPILOG, Parser, add_global_options
 from facetrack_otio.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, FacetrackError
+from facetrack_otio.text import one_line
 
 # In the order `facetrack --help` lists them.
 _MODULES = (run, multicam, batch, export, name, render, report, config, eval)
@@ -55,6 +56,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``facetrack`` console script."""
     with contextlib.suppress(ValueError):  # only the main thread may set handlers
         signal.signal(signal.SIGTERM, _terminate)
+    # Paths printed for scripts come out as the bytes they are, UTF-8 or not.
+    with contextlib.suppress(AttributeError, ValueError):
+        sys.stdout.reconfigure(errors="surrogateescape")  # type: ignore[union-attr]
     parser = build_parser()
     words = list(argv if argv is not None else sys.argv[1:])
     verbose = "-v" in words or "--verbose" in words
@@ -76,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return EXIT_BAD_INPUT
         return COMMANDS[args.command](args)
     except FacetrackError as exc:
-        print(f"facetrack: error: {exc}", file=sys.stderr)
+        print(f"facetrack: error: {one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print("facetrack: interrupted", file=sys.stderr)
@@ -84,7 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: one line, no traceback
         if verbose:
             traceback.print_exc()
-        print(f"facetrack: internal error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        message = one_line(f"{type(exc).__name__}: {exc}")
+        print(f"facetrack: internal error: {message}", file=sys.stderr)
         return EXIT_INTERNAL
 
 

@@ -6,17 +6,19 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from facetrack_otio.errors import InputError
-from facetrack_otio.fsutil import staging_folder
+from facetrack_otio.fsutil import readable_file, staging_folder
 
 log = logging.getLogger("facetrack")
 
 # The same names as facetrack_otio.faces.tracker.TRACKERS (kept here so --help stays fast).
 TRACKER_CHOICES = ("template", "mosse", "kcf", "csrt", "none")
+EMBEDDER_CHOICES = ("auto", "dlib", "vggface2", "lbp")
 
 EPILOG = (
     "global options (-q, -v, --config FILE) go before or after the command; "
@@ -76,7 +78,7 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument(
         "--embedder",
-        choices=("auto", "dlib", "vggface2", "lbp"),
+        choices=EMBEDDER_CHOICES,
         default=None,
         help="face descriptor (default auto: VGGFace2 when its weights are given, else dlib's "
         "face ResNet; lbp is a last resort that may split or merge people)",
@@ -105,10 +107,16 @@ def add_analysis_options(p: argparse.ArgumentParser) -> None:
         "mosse, kcf and csrt are OpenCV's)",
     )
     g.add_argument(
-        "--max-fps", type=float, default=None, help="analysis frame rate cap (default 12.5)"
+        "--max-fps",
+        type=float,
+        default=None,
+        help="analysis frame rate cap, above 0 (default 12.5)",
     )
     g.add_argument(
-        "--max-side", type=int, default=None, help="analysis size: longest side (default 640)"
+        "--max-side",
+        type=int,
+        default=None,
+        help="analysis size: longest side, 64 or more (default 640)",
     )
 
 
@@ -135,7 +143,8 @@ def add_render_options(p: argparse.ArgumentParser) -> None:
         type=float,
         default=None,
         metavar="SECONDS",
-        help="split longer turns (or speaker files) into parts of at most SECONDS",
+        help="split longer turns (or speaker files) into parts of at most SECONDS "
+        "(0.5 or more; 0: no split)",
     )
     g.add_argument(
         "--annotate",
@@ -166,12 +175,11 @@ def render_settings(args: argparse.Namespace) -> Any:
     """The render settings of the --config file, with the rendering flags given applied."""
     keys = ("crf", "preset", "pad", "jobs", "per", "aspect", "segment", "annotate", "encoder")
     values = {k: getattr(args, k, None) for k in keys}
+    base = file_settings(args).render
     try:
-        return dataclasses.replace(
-            file_settings(args).render, **{k: v for k, v in values.items() if v is not None}
-        )
+        return dataclasses.replace(base, **{k: v for k, v in values.items() if v is not None})
     except ValueError as exc:
-        raise InputError(str(exc)) from None
+        raise flag_error(exc) from None
 
 
 def settings_from_args(args: argparse.Namespace) -> Any:
@@ -201,10 +209,38 @@ def settings_from_args(args: argparse.Namespace) -> Any:
             },
         )
     except ValueError as exc:
-        raise InputError(str(exc)) from None
-    if settings.audio_stream < 0:
-        raise InputError("--audio-stream must be 0 or more")
+        raise flag_error(exc) from None
+    if settings.faces.embedder_weights and "embedder_weights" in faces:
+        readable_file(settings.faces.embedder_weights, "weights file")
     return settings
+
+
+def flag_error(exc: ValueError) -> InputError:
+    """A setting's refusal of a value given by a flag, naming the flag: ``--max-fps must be
+    above 0, got -1.0`` (the settings say ``max_fps``)."""
+    text = str(exc)
+    setting = re.sub(r"^\[\w+\] ", "", text)  # the checks of a whole Settings name the table
+    name, _, rest = setting.partition(" ")
+    if name in _FLAGGED:
+        text = f"--{name.replace('_', '-')} {rest}"
+    return InputError(text)
+
+
+# Settings that flags set, under the same name with dashes.
+_FLAGGED = frozenset(
+    {
+        "max_fps",
+        "max_side",
+        "audio_stream",
+        "crf",
+        "preset",
+        "pad",
+        "jobs",
+        "segment",
+        "tracker",
+        "speakers",
+    }
+)
 
 
 def _fields(obj: Any) -> dict[str, Any]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
-from pathlib import Path
+import math
 from typing import Any
 
 from facetrack_otio.cli.common import add_command
@@ -25,23 +25,15 @@ def add_parser(sub: Any) -> None:
     ev.add_argument("--json", action="store_true", help="print JSON")
 
 
-def _segments(path: str) -> list[tuple[str, float, float]]:
-    from facetrack_otio.exports.rttm import read_rttm
-
-    p = Path(path)
-    if not p.is_file():
-        raise InputError(f"{p}: no such file")
-    try:
-        return [s for segs in read_rttm(p).values() for s in segs]
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise InputError(f"{p}: not an RTTM file ({exc})") from None
-
-
 def main(args: argparse.Namespace) -> int:
     from facetrack_otio.eval.der import diarization_error_rate
+    from facetrack_otio.eval.reading import read_scored_rttm
     from facetrack_otio.eval.speech import speech_scores
 
-    hyp, ref = _segments(args.hypothesis), _segments(args.reference)
+    if not (math.isfinite(args.collar) and 0 <= args.collar <= 60):
+        raise InputError(f"--collar must be 0 to 60 seconds, got {args.collar}")
+    hyp = read_scored_rttm(args.hypothesis, reference=False)
+    ref = read_scored_rttm(args.reference, reference=True)
     der = diarization_error_rate(ref, hyp, collar=args.collar)
     sp = speech_scores([(s, e) for _, s, e in ref], [(s, e) for _, s, e in hyp])
     result = {

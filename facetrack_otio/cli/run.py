@@ -17,6 +17,7 @@ from facetrack_otio.cli.common import (
 )
 from facetrack_otio.errors import EXIT_INTERNAL, InputError
 from facetrack_otio.fsutil import staging_folder
+from facetrack_otio.outputs import CLIP_DIR, earlier_outputs
 
 log = logging.getLogger("facetrack")
 
@@ -72,7 +73,7 @@ def main(args: argparse.Namespace) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from facetrack_otio.cache import AnalysisCache
-    from facetrack_otio.exports import export_timeline, left_out_note
+    from facetrack_otio.exports import export_stem, export_timeline, left_out_note
     from facetrack_otio.pipeline import SpeakerPipeline
     from facetrack_otio.render.clips import render_turns
     from facetrack_otio.report import write_report
@@ -81,11 +82,11 @@ def main(args: argparse.Namespace) -> int:
 
     cache = None if args.no_cache else AnalysisCache()
     pipeline = SpeakerPipeline(settings, names=names, cache=cache)
-    stem = info.name
+    stem = export_stem(info.name)
     outputs: list[Path] = []
     # The folder is locked and staged before the analysis: a second run into it is refused
     # at once, and an interrupt at any point leaves nothing behind.
-    with staging_folder(outdir) as stage:
+    with staging_folder(outdir, earlier_outputs(Path(info.path).stem)) as stage:
         with logging_redirect_tqdm():  # warnings print above the bar, not through it
             analysis = pipeline(info, hook=Progress(args.quiet))
         for warning in analysis.warnings:
@@ -118,7 +119,7 @@ def main(args: argparse.Namespace) -> int:
                 info,
                 analysis.turns,
                 analysis.people,
-                stage / "clips",
+                stage / CLIP_DIR,
                 settings.render,
                 progress=not args.quiet,
                 reframe=analysis.reframe(),

@@ -28,6 +28,7 @@ import opentimelineio as otio
 from facetrack_otio.errors import InputError
 from facetrack_otio.exports import edl, fcp7, fcpxml, otio_json
 from facetrack_otio.exports.rttm import write_rttm
+from facetrack_otio.fsutil import fit_name
 from facetrack_otio.timeline.meta import timeline_fps
 from facetrack_otio.timeline.read import speaker_data
 
@@ -164,9 +165,11 @@ def resolve_formats(formats: Sequence[str]) -> list[str]:
     return [f for f in FORMATS if f in wanted]
 
 
-def _safe_stem(stem: str) -> str:
-    cleaned = stem.replace("/", "_").replace("\\", "_").strip()
-    return cleaned if cleaned not in ("", ".", "..") else "timeline"
+def export_stem(stem: str) -> str:
+    """The stem export files are named with: no path separators, and short enough that the
+    longest name made from it (``STEM.speaker-12.edl``) fits a file system's 255 bytes."""
+    cleaned = fit_name(stem.replace("/", "_").replace("\\", "_"), 32)
+    return cleaned if cleaned.strip() not in ("", ".", "..") else "timeline"
 
 
 def export_timeline(
@@ -213,7 +216,7 @@ def export_timeline(
         chosen = [f for f in chosen if f not in missing]
     out = Path(outdir)
     out.mkdir(parents=True, exist_ok=True)
-    name = _safe_stem(stem if stem is not None else (timeline.name or "timeline"))
+    name = export_stem(stem if stem is not None else (timeline.name or "timeline"))
     written: list[Path] = []
     for fmt in chosen:
         written.extend((writers or FORMATS)[fmt](timeline, out, name))
@@ -223,6 +226,7 @@ def export_timeline(
 __all__ = [
     "ALIASES",
     "FORMATS",
+    "export_stem",
     "export_timeline",
     "left_out_note",
     "resolve_formats",

@@ -31,6 +31,7 @@ from facetrack_otio.errors import InputError
 from facetrack_otio.exports.sequence import Sequence
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.speakers.turns import Person
+from facetrack_otio.text import display_name
 from facetrack_otio.timeline.meta import ROLE_SPEAKER, facetrack_md
 
 SUFFIX = ".edl"
@@ -122,7 +123,8 @@ def track_edl(
         cannot (a nested composition, a transition at its very start).
     """
     seq = Sequence.of(timeline, drop_frame)
-    single = otio.schema.Timeline(name=title or seq.name)
+    # One line: a line break in the name (a file name can hold one) would end the TITLE.
+    single = otio.schema.Timeline(name=display_name(title or seq.name))
     single.tracks.append(seq.copy_track(track))  # the adapter edits what it writes
     for clip in single.find_clips():
         _name_source(clip)

@@ -34,6 +34,7 @@ import opentimelineio as otio
 from facetrack_otio.errors import InputError
 from facetrack_otio.exports.sequence import Sequence, offline_name
 from facetrack_otio.fsutil import atomic_write_text
+from facetrack_otio.text import display_name
 from facetrack_otio.timeline.meta import foreign_md
 
 SUFFIX = ".xml"
@@ -81,7 +82,7 @@ def _prepare(seq: Sequence) -> otio.schema.Timeline:
         ref = clip.media_reference
         url = getattr(ref, "target_url", None)
         if url and not ref.name:
-            ref.name = Path(unquote(urlparse(url).path)).name
+            ref.name = display_name(Path(unquote(urlparse(url).path)).name)
         elif not url:
             # Media without a file (an EDL's reel, its black): the adapter only writes files
             # it has a URL for; the placeholder's <pathurl> goes again in _normalise.

@@ -41,6 +41,7 @@ import opentimelineio as otio
 from facetrack_otio.errors import InputError
 from facetrack_otio.exports.sequence import Sequence, offline_name
 from facetrack_otio.fsutil import atomic_write_text
+from facetrack_otio.text import display_name
 
 SUFFIX = ".fcpxml"
 
@@ -129,7 +130,7 @@ def _media(clip: otio.schema.Clip) -> tuple[str, str]:
     """(URL, asset name) of a clip's media; an offline URL from its reel when it has none."""
     url = getattr(clip.media_reference, "target_url", None)
     if url:
-        return url, Path(unquote(urlparse(url).path)).stem or "media"
+        return url, display_name(Path(unquote(urlparse(url).path)).stem) or "media"
     name = offline_name(clip)
     return "file:///" + quote(name), name
 

@@ -17,6 +17,7 @@ from types import TracebackType
 import numpy as np
 
 from facetrack_otio.errors import MediaError
+from facetrack_otio.fsutil import failed_write
 from facetrack_otio.media.probe import MediaInfo, _require
 
 _SAMPLE = np.dtype("<i2")
@@ -153,6 +154,9 @@ def decode_audio(info: MediaInfo, sample_rate: int = 16000, stream: int = 0) -> 
     ]
     try:
         proc = subprocess.run(cmd, capture_output=True, check=False)
+        full = failed_write(proc.stderr.decode(errors="replace"), proc.returncode, target)
+        if full is not None:
+            raise full  # the audio cut short where the disk filled up: no speech after it
         written = target.stat().st_size if target.exists() else 0
         if proc.returncode != 0 and written == 0:
             err = proc.stderr.decode(errors="replace").strip()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import logging
+import math
 import re
 import subprocess
 import sys
@@ -68,10 +69,19 @@ def analysis_size(info: MediaInfo, max_side: int) -> tuple[int, int]:
 
 def analysis_rate(info: MediaInfo, max_fps: float) -> Fraction:
     """Analysis frame rate: the source rate divided by the smallest whole step that brings it
-    to at most ``max_fps`` (so analysis frames fall on source frames)."""
-    step = 1
+    to at most ``max_fps`` (so analysis frames fall on source frames), but never so low that
+    the video gives fewer than two analysis frames (ffmpeg's rate filter gives none at all
+    when its interval is much longer than the video)."""
+    if not max_fps > 0:
+        raise ValueError(f"max_fps must be above 0, got {max_fps}")
+    # Computed, not counted up to: a very low cap would take as many steps as it divides by.
+    step = max(1, math.ceil(float(info.fps) / (max_fps + 1e-9)))
     while info.fps / step > max_fps + 1e-9:
         step += 1
+    while step > 1 and info.fps / (step - 1) <= max_fps + 1e-9:
+        step -= 1
+    if info.n_frames > 1:
+        step = min(step, max(1, info.n_frames // 2))
     return info.fps / step
 
 

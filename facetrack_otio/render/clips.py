@@ -16,8 +16,10 @@ drawn on it in :mod:`facetrack_otio.render.annotate`.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
+import math
 import os
 import shutil
 import subprocess
@@ -34,9 +36,10 @@ import numpy as np
 from tqdm import tqdm
 
 from facetrack_otio.errors import MediaError
-from facetrack_otio.fsutil import atomic_path
+from facetrack_otio.fsutil import WRITE_ERRNOS, atomic_path, failed_write
 from facetrack_otio.machine import cores
-from facetrack_otio.media.probe import MediaInfo, _require
+from facetrack_otio.media.probe import MediaInfo, _require, isobmff_damage
+from facetrack_otio.outputs import review_name
 from facetrack_otio.render import plan
 from facetrack_otio.render.encoders import ENCODERS, resolve_encoder, video_codec_args
 from facetrack_otio.render.reframe import (
@@ -124,7 +127,7 @@ class RenderSettings:
             raise ValueError(
                 f"unknown x264 preset {self.preset!r}; one of {', '.join(X264_PRESETS)}"
             )
-        if not self.pad >= 0:
+        if not (math.isfinite(self.pad) and self.pad >= 0):
             raise ValueError(f"pad must be >= 0 seconds, got {self.pad}")
         if self.jobs is not None and self.jobs < 1:
             raise ValueError(f"jobs must be >= 1 (or None for one per core), got {self.jobs}")
@@ -134,8 +137,11 @@ class RenderSettings:
             raise ValueError(f"per must be one of {', '.join(plan.PER)}, got {self.per!r}")
         if self.aspect not in ASPECTS:
             raise ValueError(f"unknown aspect {self.aspect!r}; one of {', '.join(ASPECTS)}")
-        if not self.segment >= 0:
-            raise ValueError(f"segment must be >= 0 seconds (0: no split), got {self.segment}")
+        # Parts shorter than half a second would be thousands of files for nothing.
+        if not (self.segment == 0 or (math.isfinite(self.segment) and self.segment >= 0.5)):
+            raise ValueError(
+                f"segment must be 0 (no split) or at least 0.5 seconds, got {self.segment}"
+            )
         if self.encoder not in ENCODERS:
             raise ValueError(f"unknown encoder {self.encoder!r}; one of {', '.join(ENCODERS)}")
 
@@ -518,6 +524,10 @@ class _EncodeError(Exception):
     pass
 
 
+# Free space below which an incomplete clip is put down to a full disk.
+_LOW_SPACE = 1 << 20
+
+
 @dataclass(frozen=True)
 class _Job:
     """One file to write: ``args(tmp)`` gives the ffmpeg command that writes it to ``tmp``."""
@@ -559,6 +569,13 @@ class _Encoder:
                     f"source ended early: {frames} of {job.n_frames} frames "
                     f"(damaged or truncated file?)"
                 )
+            # ffmpeg can say it succeeded when the disk filled up as it moved the index to
+            # the front (+faststart): a file without its index plays nowhere.
+            damage = isobmff_damage(tmp, need_index=True)
+            if damage:
+                if shutil.disk_usage(tmp.parent).free < _LOW_SPACE:
+                    raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(tmp))
+                raise _EncodeError(f"ffmpeg wrote an {damage.removeprefix('truncated or ')}")
         return job.output
 
     def _run(self, job: _Job, tmp: Path) -> int | None:
@@ -577,7 +594,10 @@ class _Encoder:
             with self._lock:
                 self._running.discard(proc)
         if proc.returncode != 0:
-            raise _EncodeError(_short(err, proc.returncode, job.start))
+            # A full disk stops the run (exit 2): no other clip would fit either.
+            raise failed_write(err.decode(errors="replace"), proc.returncode, tmp) or _EncodeError(
+                _short(err, proc.returncode, job.start)
+            )
         return _frames_written(progress)
 
     def _review(self, job: _Job, tmp: Path) -> int:
@@ -601,7 +621,7 @@ class _Encoder:
                 cancelled=self.cancelled,
             )
         except RuntimeError as exc:
-            raise _EncodeError(str(exc)) from None
+            raise failed_write(str(exc), 0, tmp) or _EncodeError(str(exc)) from None
 
     def stop(self) -> None:
         with self._lock:
@@ -750,7 +770,7 @@ def render_turns(
 
             whole = SpeakerTurn(-1, 0.0, max(float(total / fps), 1e-3))
             annotator = Annotator(size, fps, total, turns, by_id, keyframes)
-            name = f"{Path(info.path).stem}.review.mp4"
+            name = review_name(Path(info.path).stem)
             jobs.append(_Job(whole, out / name, total, 0.0, review=annotator))
         done = _run_jobs(jobs, ffmpeg, info, settings, encoder, timing.origin, report, progress)
     finally:
@@ -822,6 +842,8 @@ def _run_jobs(
             except _EncodeError as exc:
                 report.failures.append((jobs[i].turn, str(exc)))
             except OSError as exc:
+                if exc.errno in WRITE_ERRNOS:
+                    raise  # a full disk: the run stops, leaving nothing
                 report.failures.append((jobs[i].turn, f"{type(exc).__name__}: {exc}"))
             bar.update(1)
     except BaseException:

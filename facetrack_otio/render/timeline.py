@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 
 import numpy as np
 import opentimelineio as otio
@@ -30,17 +31,23 @@ def reframe_keyframes(timeline: otio.schema.Timeline) -> dict[int, np.ndarray]:
     """
     rows: dict[int, list[list[float]]] = {}
     for track in timeline.tracks:
-        role = (track.metadata.get(NAMESPACE) or {}).get("role")
+        track_md = track.metadata.get(NAMESPACE)
+        role = track_md.get("role") if isinstance(track_md, Mapping) else None
         if role not in (ROLE_SPEAKER, ROLE_PROGRAM):
             continue
         for clip in track.find_clips():
-            md = clip.metadata.get(NAMESPACE) or {}
-            speaker = md.get("speaker")
+            md = clip.metadata.get(NAMESPACE)
+            speaker = md.get("speaker") if isinstance(md, Mapping) else None
             if speaker is None:
                 continue
-            for row in md.get("reframe") or []:
-                if len(row) >= 5:
-                    rows.setdefault(int(speaker), []).append([float(v) for v in row[:5]])
+            keyframes = md.get("reframe")
+            for row in keyframes if isinstance(keyframes, list) else []:
+                try:
+                    pid, values = int(speaker), [float(v) for v in row[:5]]
+                except (TypeError, ValueError):
+                    continue  # a damaged keyframe: no box known there
+                if len(values) == 5:
+                    rows.setdefault(pid, []).append(values)
     out: dict[int, np.ndarray] = {}
     for pid, r in rows.items():
         a = np.asarray(r, float)

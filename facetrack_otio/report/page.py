@@ -11,6 +11,7 @@ from facetrack_otio import __version__
 from facetrack_otio.report.chart import Chart, to_svg
 from facetrack_otio.report.data import ReportData
 from facetrack_otio.report.settings_toml import settings_lines
+from facetrack_otio.text import display_name
 
 _CSS = """
 :root { color-scheme: light; --ink: #1f2328; --muted: #6b7280; --line: #e5e7eb; }
@@ -224,7 +225,7 @@ def render_page(data: ReportData, chart: Chart, folder: Path, versions_now: dict
     title = f"{info.name} — who speaks when"
     audio = "audio" if info.has_audio else "no audio"
     meta = (
-        f"{escape(Path(info.path).name)} · {info.width}×{info.height} · "
+        f"{escape(display_name(Path(info.path).name))} · {info.width}×{info.height} · "
         f"{fps_text(info.fps)} fps · {data.timecode(info.duration)} "
         f"({seconds_text(info.duration)}) · {audio}"
     )

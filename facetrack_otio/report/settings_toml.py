@@ -26,6 +26,8 @@ from pathlib import Path
 from typing import Any
 
 from facetrack_otio.errors import InputError
+from facetrack_otio.fsutil import readable_file
+from facetrack_otio.text import shown
 
 
 def read_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -52,12 +54,13 @@ def read_settings_file(path: str | os.PathLike[str]) -> dict[str, Any]:
     except ModuleNotFoundError:  # Python 3.10: tomllib arrived in 3.11
         raise InputError(f"{path}: reading settings files needs Python 3.11 or newer") from None
     p = Path(path)
+    if not os.path.lexists(p):
+        raise InputError(f"{shown(p)}: no such settings file")
+    readable_file(p, "settings file", allow_empty=True)  # a pipe would block the read
     try:
         raw = p.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{p}: no such settings file") from None
     except OSError as exc:
-        raise InputError(f"{p}: cannot read settings file ({exc.strerror or exc})") from None
+        raise InputError(f"{shown(p)}: cannot read settings file ({exc.strerror or exc})") from None
     try:
         return tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

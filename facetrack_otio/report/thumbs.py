@@ -13,13 +13,13 @@ import numpy as np
 from PIL import Image
 
 from facetrack_otio.faces.tracks import FaceTracks
-from facetrack_otio.fsutil import atomic_path
+from facetrack_otio.fsutil import WRITE_ERRNOS, atomic_path, failed_write
 from facetrack_otio.media.probe import MediaInfo, _require
+from facetrack_otio.outputs import THUMB_DIR
 from facetrack_otio.speakers.turns import Person, is_off_screen
 
 log = logging.getLogger(__name__)
 
-THUMB_DIR = "thumbs"
 THUMB_SIZE = 160
 # The crop is this many times the face box's longer side: a little hair and chin around it.
 _MARGIN = 1.6
@@ -109,7 +109,11 @@ def grab_frames(info: MediaInfo, times: Sequence[float]) -> list[Image.Image | N
             cmd += ["-map", f"{k}:v:0", "-frames:v", "1", "-update", "1", "-c:v", "bmp", str(out)]
         proc = subprocess.run(cmd, capture_output=True, check=False, timeout=120)
         if proc.returncode != 0:
-            reason = proc.stderr.decode(errors="replace").strip().splitlines()
+            stderr = proc.stderr.decode(errors="replace")
+            full = failed_write(stderr, proc.returncode, outputs[0])
+            if full is not None:
+                raise full  # a full disk is not a missing thumbnail: the run stops
+            reason = stderr.strip().splitlines()
             raise RuntimeError(reason[-1] if reason else "ffmpeg delivered no frame")
         frames: list[Image.Image | None] = []
         for out in outputs:
@@ -165,6 +169,8 @@ def write_thumbnails(
     try:
         frames = dict(zip(times, grab_frames(info, times)))
     except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        if isinstance(exc, OSError) and exc.errno in WRITE_ERRNOS:
+            raise
         log.warning("no thumbnails: %s", exc)
         return {}
     written: dict[int, str] = {}

@@ -80,11 +80,15 @@ class VadSettings:
             raise ValueError(f"aggressiveness must be 0..3, got {self.aggressiveness}")
         if self.frame_ms not in (10, 20, 30):
             raise ValueError(f"frame_ms must be 10, 20 or 30, got {self.frame_ms}")
-        for name in ("pad", "min_speech", "min_silence", "energy_gate_db"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"{name} must be >= 0, got {getattr(self, name)}")
-        if self.noise_window <= 0:
-            raise ValueError(f"noise_window must be > 0, got {self.noise_window}")
+        # Seconds and decibels within what speech has: beyond, frame counts overflow.
+        for name, most in (("pad", 60), ("min_speech", 60), ("min_silence", 60),
+                           ("energy_gate_db", 120)):  # fmt: skip
+            if not 0 <= getattr(self, name) <= most:
+                raise ValueError(f"{name} must be in 0..{most}, got {getattr(self, name)}")
+        if not 0 < self.noise_window <= 3600:
+            raise ValueError(
+                f"noise_window must be above 0 and at most 3600 s, got {self.noise_window}"
+            )
         if not 0 <= self.noise_percentile <= 100:
             raise ValueError(f"noise_percentile must be in 0..100, got {self.noise_percentile}")
 

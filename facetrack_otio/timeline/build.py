@@ -31,6 +31,7 @@ import opentimelineio as otio
 from facetrack_otio import __version__
 from facetrack_otio.media.probe import MediaInfo
 from facetrack_otio.speakers.turns import Person, SpeakerTurn, default_name, person_order
+from facetrack_otio.text import display_name
 from facetrack_otio.timeline.meta import (
     AUDIO_TRACK,
     NAMESPACE,
@@ -205,7 +206,7 @@ class _Maker:
         self.start = timecode_frames(info.start_timecode, info.fps)
         self.total = total
         self.url = Path(info.path).resolve().as_uri()
-        self.file_name = Path(info.path).name
+        self.file_name = display_name(Path(info.path).name)
 
     def time(self, frames: int) -> otio.opentime.RationalTime:
         return otio.opentime.RationalTime(frames, self.rate)

@@ -19,6 +19,7 @@ import numpy as np
 import opentimelineio as otio
 
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID
+from facetrack_otio.text import unicode_text
 
 # Metadata namespace and the version of what is stored under it. Bump the version when the
 # layout changes in a way an older reader would misread.
@@ -129,8 +130,10 @@ def jsonable(value: Any) -> Any:
     Fractions become ``"num/den"`` strings, paths strings, dataclasses dicts, NumPy values
     plain numbers or lists; non-finite floats become None; anything else unknown its ``str``.
     """
-    if value is None or isinstance(value, (bool, str)):
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return unicode_text(value)  # a path's bytes that are not UTF-8
     if isinstance(value, (int, np.integer)):
         return int(value)
     if isinstance(value, (float, np.floating)):

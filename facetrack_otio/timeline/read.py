@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote_to_bytes, urlparse
 
 import opentimelineio as otio
 
 from facetrack_otio.errors import InputError
+from facetrack_otio.fsutil import readable_file
 from facetrack_otio.media.probe import MediaInfo
 from facetrack_otio.speakers.turns import Person, SpeakerTurn, default_name
+from facetrack_otio.text import shown
 from facetrack_otio.timeline.meta import NAMESPACE, SCHEMA_VERSION, facetrack_md
 
 
@@ -94,20 +98,56 @@ def load_timeline(path: str | os.PathLike[str]) -> otio.schema.Timeline:
         When the file is missing, is not OTIO JSON, holds something other than a timeline, or
         was not made by facetrack (or by a newer version of it).
     """
-    p = Path(path)
-    if not p.exists():
-        raise InputError(f"{p}: no such file")
-    if p.is_dir():
-        raise InputError(f"{p}: is a directory, not a timeline file")
+    p = readable_file(path, "timeline file")
+    name = shown(p)
     try:
-        obj = otio.adapters.read_from_file(str(p), adapter_name="otio_json")
+        # Read here, not by OTIO: its reader takes only paths that are UTF-8.
+        text = p.read_bytes().decode("utf-8")
+        obj = otio.adapters.read_from_string(text, adapter_name="otio_json")
     except Exception as exc:  # the JSON reader raises many kinds; all mean "not readable"
-        raise InputError(f"{p}: not a readable .otio timeline ({_reason(exc)})") from exc
+        raise InputError(f"{name}: not a readable .otio timeline ({_reason(exc)})") from exc
     if not isinstance(obj, otio.schema.Timeline):
         what = obj.schema_name() if hasattr(obj, "schema_name") else type(obj).__name__
-        raise InputError(f"{p}: not a timeline (the file holds {what})")
-    _check_ours(obj, str(p))
+        raise InputError(f"{name}: not a timeline (the file holds {what})")
+    _check_ours(obj, name)
+    _check_structure(obj, name)
     return obj
+
+
+# Frame rates and positions beyond these come from a damaged file, not from facetrack.
+_MAX_RATE = 1000.0
+_MAX_FRAMES = 1e12
+
+
+def _check_structure(timeline: otio.schema.Timeline, where: str) -> None:
+    """Refuse a timeline no export can write: a clip without media (its active reference
+    missing), or a time that is not finite, at a rate of zero, below zero or beyond any
+    video's, or a negative duration."""
+    times = [("start", timeline.global_start_time)]
+    for track in timeline.tracks:
+        for item in track:
+            if isinstance(item, otio.schema.Clip) and item.media_reference is None:
+                raise InputError(f"{where}: damaged timeline (clip {item.name!r} has no media)")
+            span = item.source_range
+            if span is not None:
+                times += [("start", span.start_time), ("duration", span.duration)]
+            available = getattr(getattr(item, "media_reference", None), "available_range", None)
+            if available is not None:
+                times += [("start", available.start_time), ("duration", available.duration)]
+            for marker in getattr(item, "markers", []):
+                times += [("start", marker.marked_range.start_time)]
+    for what, t in times:
+        if t is None:
+            continue
+        if not (
+            math.isfinite(t.value)
+            and 0 < t.rate <= _MAX_RATE
+            and abs(t.value) < _MAX_FRAMES
+            and (what != "duration" or t.value >= 0)
+        ):
+            raise InputError(
+                f"{where}: damaged timeline (a {what} of {t.value:g} frames at {t.rate:g} fps)"
+            )
 
 
 def speaker_data(timeline: otio.schema.Timeline) -> SpeakerTimeline:
@@ -135,7 +175,37 @@ def speaker_data(timeline: otio.schema.Timeline) -> SpeakerTimeline:
         turns = [SpeakerTurn.from_dict(t) for t in md.get("turns", [])]
         people = [Person.from_dict(_fields(Person, dict(p))) for p in md.get("people", [])]
         settings = dict(md.get("settings") or {})
+        _check_source(info)
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise InputError(f"{where}: damaged facetrack metadata ({_reason(exc)})") from exc
     turns.sort(key=lambda t: (t.start, t.end, t.speaker))
+    if not Path(info.path).is_file():
+        # The metadata keeps the path as valid Unicode; a name that is not UTF-8 is exact
+        # only in the clips' file URLs.
+        exact = _source_from_clips(timeline)
+        if exact is not None and Path(exact).is_file():
+            info = dataclasses.replace(info, path=exact)
     return SpeakerTimeline(info=info, turns=turns, people=people, settings=settings)
+
+
+def _check_source(info: MediaInfo) -> None:
+    """The kinds of value a source description holds (a damaged file holds anything)."""
+    kinds = {"path": str, "width": int, "height": int, "n_frames": int, "duration": (int, float)}
+    for name, kind in kinds.items():
+        value = getattr(info, name)
+        if isinstance(value, bool) or not isinstance(value, kind):
+            raise TypeError(f"source {name} is {value!r}")
+    if not (math.isfinite(info.duration) and info.duration >= 0 and info.fps > 0):
+        raise ValueError(f"source of {info.duration} s at {info.fps} fps")
+    if not all(isinstance(s, int) for s in info.audio_streams):
+        raise TypeError(f"audio streams {info.audio_streams!r}")
+
+
+def _source_from_clips(timeline: otio.schema.Timeline) -> str | None:
+    """The local file the timeline's first clip points at, or None."""
+    for clip in timeline.find_clips():
+        url = getattr(clip.media_reference, "target_url", None) or ""
+        parts = urlparse(url)
+        if parts.scheme == "file":
+            return os.fsdecode(unquote_to_bytes(parts.path))
+    return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -64,3 +65,15 @@ def test_pipe_is_widened_to_hold_a_frame() -> None:
     finally:
         os.close(r)
         os.close(w)
+
+
+def test_the_analysis_rate_divides_the_source_rate_and_keeps_two_frames() -> None:
+    info = probe(SAMPLES / "two_shot.mp4")  # 25 fps
+    assert analysis_rate(info, 12.5) == 12.5
+    assert analysis_rate(info, 12.4) == Fraction(25, 3)
+    assert analysis_rate(info, 1e6) == 25
+    # A cap far below one frame per video is computed at once, and still gives two frames.
+    low = analysis_rate(info, 1e-300)
+    assert low == Fraction(25, info.n_frames // 2)
+    frames = list(iter_frames(info, analysis_size(info, 160), low))
+    assert len(frames) >= 2

@@ -43,7 +43,9 @@ def test_resolve_encoder() -> None:
     [
         ({"per": "clip"}, "per must be one of turn, speaker"),
         ({"aspect": "21:9"}, "unknown aspect"),
-        ({"segment": -1.0}, "segment must be >= 0"),
+        ({"segment": -1.0}, r"segment must be 0 \(no split\) or at least 0.5 seconds"),
+        ({"segment": 0.1}, r"segment must be 0 \(no split\) or at least 0.5 seconds"),
+        ({"pad": float("inf")}, "pad must be >= 0 seconds"),
         ({"encoder": "hevc"}, "unknown encoder"),
     ],
 )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import opentimelineio as otio
@@ -63,7 +64,7 @@ def _foreign_timeline() -> otio.schema.Timeline:
     ("content", "message"),
     [
         (None, "no such file"),
-        ("", "not a readable .otio timeline"),
+        ("", "file is empty"),
         ("this is not json", "not a readable .otio timeline"),
         (b"\x00\xff\xfe binary", "not a readable .otio timeline"),
         ('{"OTIO_SCHEMA": "NoSuchThing.1"}', "not a timeline"),
@@ -121,3 +122,26 @@ def test_written_file_is_plain_otio_json(tmp_path: Path, two_shot: otio.schema.T
     assert doc["OTIO_SCHEMA"].startswith("Timeline.")
     assert doc["metadata"]["facetrack"]["schema_version"] == SCHEMA_VERSION
     assert [p.name for p in path.parent.iterdir()] == ["talk.otio"]  # no temporary left
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "words"),
+    [
+        (["source_range", "duration", "rate"], 1e308, "damaged timeline (a duration of"),
+        (["source_range", "start_time", "value"], float("nan"), "damaged timeline (a start of"),
+        (["source_range", "duration", "value"], -5, "damaged timeline (a duration of -5"),
+        (["active_media_reference_key"], "gone", "has no media"),
+    ],
+)
+def test_a_timeline_no_export_can_write_is_refused(
+    tmp_path: Path, ntsc: otio.schema.Timeline, path: list[str], value: object, words: str
+) -> None:
+    [saved] = otio_json.write(ntsc, tmp_path, "t")
+    doc = json.loads(saved.read_text())
+    node = doc["tracks"]["children"][0]["children"][0]
+    for key in path[:-1]:
+        node = node[key]
+    node[path[-1]] = value
+    saved.write_text(json.dumps(doc))
+    with pytest.raises(InputError, match=re.escape(words)):
+        load_timeline(saved)
