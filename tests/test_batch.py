@@ -151,12 +151,15 @@ def test_resume_reads_an_input_again_only_when_its_stamp_changed(
 
 
 def test_expand_inputs_folders_globs_and_names(tmp_path: Path) -> None:
-    for rel in ("x/talk.mp4", "y/talk.MOV", "y/deep/clip.mkv", "y/notes.txt", "y/.hidden/a.mp4"):
+    files = ("x/talk.mp4", "y/talk.MOV", "y/deep/clip.mkv", "y/notes.txt", "y/.hidden/a.mp4")
+    for rel in (*files, "z/mix.WAV", "z/take.flac"):
         (tmp_path / rel).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / rel).write_bytes(b"")
     got = expand_inputs([str(tmp_path)])
     rel = [p.relative_to(tmp_path).as_posix() for p in got]
-    assert rel == ["x/talk.mp4", "y/deep/clip.mkv", "y/talk.MOV"]
+    # sound-only recordings are found too: they are diarized by voice
+    assert rel == ["x/talk.mp4", "y/deep/clip.mkv", "y/talk.MOV", "z/mix.WAV", "z/take.flac"]
+    got = got[:3]
     assert expand_inputs([str(tmp_path / "*" / "talk.*")]) == [got[0], got[2]]
     assert expand_inputs([str(tmp_path / "**" / "*.mkv")]) == [got[1]]
     # named twice, listed once; a file named outright is taken whatever its suffix
@@ -257,3 +260,25 @@ def test_outputs_are_named_by_where_inputs_were_found(tmp_path: Path) -> None:
     assert output_names(got) == {got[0]: "linked", got[1]: "talk"}
     # The same file named twice, once through the link, is one input.
     assert expand_inputs([str(folder), str(elsewhere / "clip.mp4")]) == got
+
+
+def test_a_folder_of_sound_recordings_is_diarized_and_resumed(tmp_path: Path) -> None:
+    # A podcast's recordings, picture-less: each is analysed by voice (no EDL, no clips), and
+    # a second batch over the same folder finds their outputs complete.
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for name, sample in (("ep1.wav", "two_shot"), ("ep2.m4a", "cuts")):
+        cmd = ["ffmpeg", "-v", "error", "-t", "4", "-i", str(SAMPLES / f"{sample}.mp4"), "-vn"]
+        subprocess.run([*cmd, str(folder / name)], check=True)
+    outdir = tmp_path / "out"
+    proc = facetrack("-q", "batch", str(folder), "-o", str(outdir), "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    rows, data = _summary(outdir)
+    assert {r["output"]: r["status"] for r in rows} == {"ep1": "ok", "ep2": "ok"}
+    for row in rows:
+        assert int(row["people"]) >= 1 and int(row["turns"]) >= 1, row
+    assert (outdir / "ep1/ep1.fcpxml").is_file() and not (outdir / "ep1/ep1.edl").exists()
+    assert not (outdir / "ep2/clips").exists()
+    proc = facetrack("-q", "batch", str(folder), "-o", str(outdir), "-j", "1")
+    assert proc.returncode == 0, proc.stderr
+    assert _summary(outdir)[1]["counts"] == {"ok": 0, "failed": 0, "skipped": 2}

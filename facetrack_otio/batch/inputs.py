@@ -15,11 +15,14 @@ from facetrack_otio.text import shown
 log = logging.getLogger("facetrack")
 
 VIDEO_SUFFIXES = frozenset({".mp4", ".mov", ".m4v", ".mkv", ".avi", ".webm"})
+# Sound-only recordings (a podcast's mix) are diarized by voice, as `run` does.
+AUDIO_SUFFIXES = frozenset({".wav", ".m4a", ".mp3", ".flac", ".aac", ".ogg", ".opus"})
+MEDIA_SUFFIXES = VIDEO_SUFFIXES | AUDIO_SUFFIXES
 _GLOB_CHARS = frozenset("*?[")
 
 
 def _is_video(path: Path) -> bool:
-    return path.suffix.lower() in VIDEO_SUFFIXES and not path.name.startswith(".")
+    return path.suffix.lower() in MEDIA_SUFFIXES and not path.name.startswith(".")
 
 
 def _walk(folder: Path) -> Iterable[Path]:
@@ -41,7 +44,7 @@ def expand_inputs(items: Sequence[str]) -> list[Path]:
 
     A file named outright is taken whatever its suffix (probing decides whether it is a
     video); folders and globs contribute files with a video suffix (mp4, mov, m4v, mkv, avi,
-    webm). Each file appears once, however many arguments name it.
+    webm) or a sound suffix (wav, m4a, mp3, flac, aac, ogg, opus). Each file appears once, however many arguments name it.
 
     Parameters
     ----------

@@ -275,7 +275,8 @@ class Worker:
             written += [stage / rel for rel in thumbs.values()]
             timings = {k: round(v, 3) for k, v in analysis.timings.items()}
             timings["export"] = round(time.perf_counter() - t, 3)
-            if config.render and analysis.turns:
+            # A sound-only input has no picture to cut clips from (as in `run`).
+            if config.render and analysis.turns and info.has_video:
                 t = time.perf_counter()
                 report = render_turns(
                     info,

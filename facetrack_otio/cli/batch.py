@@ -24,7 +24,8 @@ def add_parser(sub: Any) -> None:
         description="Analyse every input into its own sub-folder of OUTDIR (named after the "
         "inputs' folder tree below their common folder), as `run` does, and summarise them "
         "in OUTDIR/batch.csv and batch.json. Folders are searched for mp4, mov, m4v, mkv, avi "
-        "and webm files. A file that fails is reported and the others go on. Running the same "
+        "and webm videos and wav, m4a, mp3, flac, aac, ogg and opus recordings (diarized by "
+        "voice alone). A file that fails is reported and the others go on. Running the same "
         "batch again skips inputs whose outputs are complete. Exit codes: 0 all ok, 1 some "
         "failed, 2 bad arguments or no inputs, 130 interrupted.",
         # --jobs here counts workers; it replaces the rendering group's --jobs (encodes).
