@@ -273,7 +273,7 @@ def test_a_folder_of_sound_recordings_is_diarized_and_resumed(tmp_path: Path) ->
     outdir = tmp_path / "out"
     proc = facetrack("-q", "batch", str(folder), "-o", str(outdir), "-j", "1")
     assert proc.returncode == 0, proc.stderr
-    rows, data = _summary(outdir)
+    rows, _ = _summary(outdir)
     assert {r["output"]: r["status"] for r in rows} == {"ep1": "ok", "ep2": "ok"}
     for row in rows:
         assert int(row["people"]) >= 1 and int(row["turns"]) >= 1, row

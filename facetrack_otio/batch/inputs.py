@@ -44,7 +44,8 @@ def expand_inputs(items: Sequence[str]) -> list[Path]:
 
     A file named outright is taken whatever its suffix (probing decides whether it is a
     video); folders and globs contribute files with a video suffix (mp4, mov, m4v, mkv, avi,
-    webm) or a sound suffix (wav, m4a, mp3, flac, aac, ogg, opus). Each file appears once, however many arguments name it.
+    webm) or a sound suffix (wav, m4a, mp3, flac, aac, ogg, opus). Each file appears once,
+    however many arguments name it.
 
     Parameters
     ----------
