@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import opentimelineio as otio
@@ -41,7 +41,10 @@ def reframe_keyframes(timeline: otio.schema.Timeline) -> dict[int, np.ndarray]:
             if speaker is None:
                 continue
             keyframes = md.get("reframe")
-            for row in keyframes if isinstance(keyframes, list) else []:
+            # OTIO hands lists back as its own AnyVector: a Sequence, not a list.
+            if not isinstance(keyframes, Sequence) or isinstance(keyframes, str):
+                keyframes = []
+            for row in keyframes:
                 try:
                     pid, values = int(speaker), [float(v) for v in row[:5]]
                 except (TypeError, ValueError):
