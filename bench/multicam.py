@@ -216,7 +216,7 @@ def speed(repeat: int) -> list[str]:
     settings = RenderSettings(encoder="libx264")
     kinds = {
         "render: facetrack": "ours",
-        "render: two runs side by side (--jobs 2)": "split",
+        "render: facetrack, one ffmpeg (--jobs 1)": "single",
         "render: one ffmpeg, same cut": "base",
     }
     runs: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in kinds.values()}
@@ -228,7 +228,7 @@ def speed(repeat: int) -> list[str]:
             if which == "base":
                 subprocess.run(baseline_args(analysis, target, settings), check=True)
             else:
-                jobs = dataclasses.replace(settings, jobs=2) if which == "split" else settings
+                jobs = dataclasses.replace(settings, jobs=1) if which == "single" else settings
                 render_program(analysis, target, jobs, progress=False)
             runs[which][0].append(time.perf_counter() - t0)
             runs[which][1].append(_children_cpu() + _own_cpu() - before)

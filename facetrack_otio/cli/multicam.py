@@ -104,7 +104,13 @@ def add_parser(sub: Any) -> None:
     r = mc.add_argument_group("rendering NAME.program.mp4")
     r.add_argument("--crf", type=int, default=None, help="x264 CRF (default 20)")
     r.add_argument("--preset", default=None, help="x264 preset (default veryfast)")
-    r.add_argument("--jobs", type=int, default=None, help="parallel encodes (default: cores)")
+    r.add_argument(
+        "--jobs",
+        type=int,
+        default=None,
+        help="runs of shots encoded side by side, then joined (default 2, one per 4 cores from "
+        "8 cores; 1: one ffmpeg does it all)",
+    )
     r.add_argument(
         "--encoder",
         choices=("auto", "libx264", "h264_nvenc"),

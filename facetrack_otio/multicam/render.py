@@ -279,10 +279,11 @@ def render_program(
 ) -> Path:
     """Render the program cut to ``output`` (mp4, H.264 and AAC, ``+faststart``).
 
-    One ffmpeg for picture and sound where the machine has fewer than 8 cores (x264's threads
-    fill them; on 2 cores, two runs side by side took as long); else runs of shots, one per 4
-    cores (``settings.jobs`` runs when given), the sound beside them, joined without
-    re-encoding.
+    Runs of shots encoded side by side, two at least and one per 4 cores from 8 cores
+    (``settings.jobs`` runs when given), the sound beside them, joined without re-encoding:
+    on 2 idle cores that took 11% less time than one ffmpeg doing it all (whose filter graph
+    holds x264 back) for the same CPU. A program of one run (``jobs=1``, or a single shot) is
+    one ffmpeg for picture and sound.
 
     Parameters
     ----------
@@ -312,7 +313,7 @@ def render_program(
     size = program_size(analysis)
     fps = analysis.fps
     n_cores = cores()
-    runs = _runs(shots, settings.jobs or max(1, n_cores // 4))
+    runs = _runs(shots, settings.jobs or max(2, n_cores // 4))
     sounds = program_sounds(analysis)
     start = float(Fraction(frames(analysis.span[0], fps)) / fps)
     duration = sum(s.n for s in shots) / float(fps)

@@ -109,6 +109,31 @@ def test_the_program_render_is_the_program(run) -> None:
 
 
 @needs_shoot
+def test_one_ffmpeg_and_runs_side_by_side_render_the_same_program(run, tmp_path: Path) -> None:
+    # The default encodes runs of shots side by side and joins them; one ffmpeg doing it all
+    # (``--jobs 1``) must give the same frames, size and length.
+    from facetrack_otio.multicam.render import render_program
+    from facetrack_otio.multicam.timeline import read_multicam
+    from facetrack_otio.render.clips import RenderSettings
+    from facetrack_otio.timeline.read import load_timeline
+
+    out, _, _ = run
+    analysis = read_multicam(load_timeline(out / "interview.otio"))
+    one = render_program(
+        analysis, tmp_path / "one.mp4", RenderSettings(encoder="libx264", jobs=1), progress=False
+    )
+    split = _probe(out / "interview.program.mp4")
+    single = _probe(one)
+    for info in (split, single):
+        assert {s["codec_type"] for s in info["streams"]} == {"video", "audio"}
+    video = [next(s for s in i["streams"] if s["codec_type"] == "video") for i in (split, single)]
+    assert video[0] == video[1]
+    assert float(split["format"]["duration"]) == pytest.approx(
+        float(single["format"]["duration"]), abs=0.05
+    )
+
+
+@needs_shoot
 def test_a_missing_microphone(short_shoot: dict[str, Piece], tmp_path: Path) -> None:
     s = short_shoot
     files = [str(s[n].path) for n in ("cam_wide", "cam_A", "cam_B", "mic_A")]
