@@ -174,6 +174,48 @@ def _fold_short_voices(
     return labels
 
 
+def _fold_changes(
+    labels: np.ndarray,
+    embeddings: np.ndarray,
+    windows: Sequence[Window],
+    seeded: np.ndarray,
+    context: float,
+) -> np.ndarray:
+    """A voice heard only where one voice hands over to another, inside one stretch of
+    speech, is their blend: each of its windows joins the neighbour it is more like.
+
+    A window is described by ``context`` seconds around its middle, so where one speaker
+    follows another without a pause the windows whose middles lie within half that of the
+    change hear both: at most ``context`` plus one window. When those windows make a voice of
+    their own (found in no other place, unseeded, no longer than that), it is no one.
+    """
+    labels = labels.copy()
+    for k in np.unique(labels):
+        idx = np.flatnonzero(labels == k)
+        first, last = int(idx[0]), int(idx[-1])
+        if len(idx) != last - first + 1 or seeded[idx].any():
+            continue  # heard in more than one place, or the mouths vouch for it
+        if first == 0 or last == len(labels) - 1:
+            continue
+        before, after = int(labels[first - 1]), int(labels[last + 1])
+        if before == after or not (
+            windows[first - 1].segment == windows[first].segment == windows[last + 1].segment
+            and windows[first].segment == windows[last].segment
+        ):
+            continue
+        longest = max(w.duration for w in windows[first : last + 1])
+        if windows[last].end - windows[first].start > context + longest + 1e-6:
+            continue
+        means = []
+        for v in (before, after):
+            mean = embeddings[labels == v].mean(axis=0)
+            means.append(mean / max(float(np.linalg.norm(mean)), 1e-9))
+        sims = embeddings[idx] @ np.stack(means).T
+        labels[idx] = np.where(sims[:, 0] >= sims[:, 1], before, after)
+    _, labels = np.unique(labels, return_inverse=True)
+    return labels
+
+
 def attribute_voices(
     windows: Sequence[Window],
     pcm: Samples,
@@ -229,6 +271,7 @@ def attribute_voices(
         labels[~clean] = ids[np.argmax(emb[~clean] @ means.T, axis=1)]
     labels = _reassign(labels, emb, seeds, [w.segment for w in windows], settings.smooth_margin)
     if not settings.speakers:
+        labels = _fold_changes(labels, emb, windows, seeds >= 0, settings.context)
         labels = _fold_short_voices(labels, emb, durations, seeds >= 0, settings.min_voice)
     person = _tie_voices(windows, labels, seeds, durations, settings, faces_seen)
     out = []

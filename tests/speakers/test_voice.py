@@ -10,7 +10,12 @@ import pytest
 from facetrack_otio.exports.rttm import read_rttm
 from facetrack_otio.media.audio import decode_audio, read_audio
 from facetrack_otio.media.probe import probe
-from facetrack_otio.speakers.voice import VoiceSettings, _tie_voices, attribute_voices
+from facetrack_otio.speakers.voice import (
+    VoiceSettings,
+    _fold_changes,
+    _tie_voices,
+    attribute_voices,
+)
 from facetrack_otio.speakers.voice_encoder import VoiceEncoder, mel_filters, mel_spectrogram
 from facetrack_otio.speakers.windows import Window
 
@@ -133,3 +138,35 @@ def test_a_voice_over_goes_to_its_speaker_and_an_unknown_voice_stays_off_screen(
     assert len(heard) >= 10 and {w.speaker for w in heard} == {-1}
     assert {w.speaker for w, o in zip(voices.windows, only_a) if o.speaker == 1} == {1}
     assert voices.off_screen == [-1]
+
+
+def _handover(segments: list[tuple[float, float]]) -> tuple[list[Window], np.ndarray]:
+    """Windows of 0.5 s: voice A for 2 s, 1 s of a blend, voice B for 2 s."""
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=(2, 256))
+    blend = a + b + rng.normal(scale=0.5, size=256)
+    emb = np.stack([a] * 4 + [blend] * 2 + [b] * 4)
+    emb /= np.linalg.norm(emb, axis=1, keepdims=True)
+    windows = []
+    for i in range(10):
+        t = 0.5 * i
+        seg = next(s for s in segments if s[0] <= t < s[1])
+        windows.append(Window(t, t + 0.5, 0, 0.0, "voice", segment=seg))
+    return windows, emb
+
+
+def test_a_blend_where_one_voice_hands_over_to_another_is_no_one() -> None:
+    windows, emb = _handover([(0.0, 5.0)])
+    labels = np.array([0] * 4 + [2] * 2 + [1] * 4)
+    unseeded = np.zeros(10, dtype=bool)
+    folded = _fold_changes(labels, emb, windows, unseeded, context=1.5)
+    assert len(set(folded[:4])) == len(set(folded[6:])) == 1 and folded[0] != folded[9]
+    assert set(folded[4:6]) <= {folded[0], folded[9]} and len(set(folded)) == 2
+    # A voice of its own stretch of speech (a pause either side), one the mouths vouch for, or
+    # one heard longer than a hand-over lasts is somebody.
+    apart, _ = _handover([(0.0, 2.0), (2.0, 3.0), (3.0, 5.0)])
+    assert len(set(_fold_changes(labels, emb, apart, unseeded, context=1.5))) == 3
+    seeded = unseeded.copy()
+    seeded[4] = True
+    assert len(set(_fold_changes(labels, emb, windows, seeded, context=1.5))) == 3
+    assert len(set(_fold_changes(labels, emb, windows, unseeded, context=0.4))) == 3
