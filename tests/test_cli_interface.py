@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from facetrack_otio.cli import build_parser, main
+from facetrack_otio.cli import build_parser, main, parse
 from facetrack_otio.cli.common import settings_from_args
 from facetrack_otio.config import Settings
 from facetrack_otio.errors import InputError
@@ -169,3 +169,20 @@ def test_quiet_after_the_command_from_the_shell(tmp_path: Path) -> None:
     proc = facetrack("config", "--show", "-q", "--config", str(cfg))
     assert proc.returncode == 0, proc.stderr
     assert "max_fps = 8.0" in proc.stdout
+
+
+def test_files_may_follow_the_options() -> None:
+    # argparse alone takes only the first run of files; people also put them after options.
+    args = parse(
+        build_parser(), ["multicam", "wide.mp4", "-o", "out", "a.mp4", "--mic", "X=m.wav", "b.mp4"]
+    )
+    assert args.files == ["wide.mp4", "a.mp4", "b.mp4"] and args.output == "out"
+    args = parse(build_parser(), ["batch", "-o", "out", "day1/", "--no-render", "day2/"])
+    assert args.inputs == ["day1/", "day2/"] and args.no_render
+    # an unknown option is still refused, and so is a second file where a command takes one
+    for words in (
+        ["multicam", "a.mp4", "-o", "x", "--bogus", "b.mp4"],
+        ["run", "a.mp4", "-o", "x", "b.mp4"],
+    ):
+        with pytest.raises(InputError, match="unrecognized arguments"):
+            parse(build_parser(), words)

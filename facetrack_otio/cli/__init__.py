@@ -46,6 +46,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def parse(parser: argparse.ArgumentParser, words: Sequence[str]) -> argparse.Namespace:
+    """``parser.parse_args(words)``, where a command's list of files may also go on after
+    its options (``multicam a.mp4 -o out b.mp4``): argparse alone takes only the first run of
+    them. A command names that list with ``set_defaults(more_files="files")``."""
+    args, rest = parser.parse_known_args(words)
+    field = getattr(args, "more_files", None)
+    if rest and field and not any(w.startswith("-") and w != "-" for w in rest):
+        getattr(args, field).extend(rest)
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    return args
+
+
 def _terminate(signum: int, frame: Any) -> None:
     # SIGTERM unwinds like Ctrl-C, so staging folders, temporary files and ffmpeg children
     # are cleaned up on the way out.
@@ -63,7 +76,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     words = list(argv if argv is not None else sys.argv[1:])
     verbose = "-v" in words or "--verbose" in words
     try:
-        args = parser.parse_args(words)
+        args = parse(parser, words)
         logging.basicConfig(
             level=logging.DEBUG
             if args.verbose

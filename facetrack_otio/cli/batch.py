@@ -32,6 +32,7 @@ def add_parser(sub: Any) -> None:
         conflict_handler="resolve",
     )
     bat.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders or globs")
+    bat.set_defaults(more_files="inputs")  # inputs may also follow the options
     bat.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
     bat.add_argument("--no-render", action="store_true", help="skip the per-turn clips")
     bat.add_argument(

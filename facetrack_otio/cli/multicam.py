@@ -46,6 +46,7 @@ def add_parser(sub: Any) -> None:
         "report.html.",
     )
     mc.add_argument("files", nargs="+", metavar="FILE", help="cameras (video) and microphones")
+    mc.set_defaults(more_files="files")  # files may also follow the options
     mc.add_argument("-o", "--output", metavar="OUTDIR", required=True, help="output folder")
     mc.add_argument(
         "--mic",
