@@ -190,11 +190,23 @@ def speaker_data(timeline: otio.schema.Timeline) -> SpeakerTimeline:
 
 def _check_source(info: MediaInfo) -> None:
     """The kinds of value a source description holds (a damaged file holds anything)."""
-    kinds = {"path": str, "width": int, "height": int, "n_frames": int, "duration": (int, float)}
+    kinds: dict[str, Any] = {
+        "path": str,
+        "width": int,
+        "height": int,
+        "n_frames": int,
+        "duration": (int, float),
+        "rotation": int,
+        "audio_sample_rate": int,
+        "start_timecode": (str, type(None)),
+        "video_codec": str,
+    }
     for name, kind in kinds.items():
         value = getattr(info, name)
         if isinstance(value, bool) or not isinstance(value, kind):
             raise TypeError(f"source {name} is {value!r}")
+    if not isinstance(info.variable_frame_rate, bool):
+        raise TypeError(f"source variable_frame_rate is {info.variable_frame_rate!r}")
     if not (math.isfinite(info.duration) and info.duration >= 0 and info.fps > 0):
         raise ValueError(f"source of {info.duration} s at {info.fps} fps")
     if not all(isinstance(s, int) for s in info.audio_streams):

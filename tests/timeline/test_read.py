@@ -115,6 +115,28 @@ def test_speaker_data_refuses_foreign_and_damaged(ntsc: otio.schema.Timeline) ->
         speaker_data(ntsc)
 
 
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("audio_sample_rate", "a'b"),
+        ("rotation", 1.5),
+        ("variable_frame_rate", "yes"),
+        ("start_timecode", 3),
+        ("video_codec", None),
+    ],
+)
+def test_a_source_description_of_the_wrong_kind_is_damaged(
+    ntsc: otio.schema.Timeline, field: str, value: object
+) -> None:
+    # `name` and the exports read every field of the source: a value of another kind must be
+    # refused as damaged, never fail later inside a writer.
+    md = facetrack_md(ntsc)
+    md["source"] = {**md["source"], field: value}
+    ntsc.metadata[NAMESPACE] = md
+    with pytest.raises(InputError, match=f"damaged facetrack metadata.*{field}"):
+        speaker_data(ntsc)
+
+
 def test_written_file_is_plain_otio_json(tmp_path: Path, two_shot: otio.schema.Timeline) -> None:
     [path] = otio_json.write(two_shot, tmp_path / "new" / "dir", "talk")
     assert path == tmp_path / "new" / "dir" / "talk.otio"
