@@ -176,6 +176,8 @@ def speaker_data(timeline: otio.schema.Timeline) -> SpeakerTimeline:
         people = [Person.from_dict(_fields(Person, dict(p))) for p in md.get("people", [])]
         settings = dict(md.get("settings") or {})
         _check_source(info)
+        for person in people:
+            _check_kinds(person, _PERSON_KINDS, "person")
     except (KeyError, TypeError, ValueError, ZeroDivisionError) as exc:
         raise InputError(f"{where}: damaged facetrack metadata ({_reason(exc)})") from exc
     turns.sort(key=lambda t: (t.start, t.end, t.speaker))
@@ -188,23 +190,39 @@ def speaker_data(timeline: otio.schema.Timeline) -> SpeakerTimeline:
     return SpeakerTimeline(info=info, turns=turns, people=people, settings=settings)
 
 
-def _check_source(info: MediaInfo) -> None:
-    """The kinds of value a source description holds (a damaged file holds anything)."""
-    kinds: dict[str, Any] = {
-        "path": str,
-        "width": int,
-        "height": int,
-        "n_frames": int,
-        "duration": (int, float),
-        "rotation": int,
-        "audio_sample_rate": int,
-        "start_timecode": (str, type(None)),
-        "video_codec": str,
-    }
+_NUMBER = (int, float)
+_SOURCE_KINDS: dict[str, Any] = {
+    "path": str,
+    "width": int,
+    "height": int,
+    "n_frames": int,
+    "duration": _NUMBER,
+    "rotation": int,
+    "audio_sample_rate": int,
+    "start_timecode": (str, type(None)),
+    "video_codec": str,
+}
+_PERSON_KINDS: dict[str, Any] = {
+    "id": int,
+    "name": str,
+    "screen_time": _NUMBER,
+    "speaking_time": _NUMBER,
+    "thumbnail": (str, type(None)),
+}
+
+
+def _check_kinds(value: Any, kinds: dict[str, Any], what: str) -> None:
+    """Each field of ``value`` holds the kind of value it should (a damaged file holds
+    anything; a bool is no number here)."""
     for name, kind in kinds.items():
-        value = getattr(info, name)
-        if isinstance(value, bool) or not isinstance(value, kind):
-            raise TypeError(f"source {name} is {value!r}")
+        field = getattr(value, name)
+        if isinstance(field, bool) or not isinstance(field, kind):
+            raise TypeError(f"{what} {name} is {field!r}")
+
+
+def _check_source(info: MediaInfo) -> None:
+    """The kinds of value a source description holds."""
+    _check_kinds(info, _SOURCE_KINDS, "source")
     if not isinstance(info.variable_frame_rate, bool):
         raise TypeError(f"source variable_frame_rate is {info.variable_frame_rate!r}")
     if not (math.isfinite(info.duration) and info.duration >= 0 and info.fps > 0):

@@ -137,6 +137,17 @@ def test_a_source_description_of_the_wrong_kind_is_damaged(
         speaker_data(ntsc)
 
 
+@pytest.mark.parametrize(("field", "value"), [("thumbnail", 1e308), ("name", 3), ("id", "1")])
+def test_a_person_of_the_wrong_kind_is_damaged(
+    ntsc: otio.schema.Timeline, field: str, value: object
+) -> None:
+    md = facetrack_md(ntsc)
+    md["people"] = [{**md["people"][0], field: value}, *md["people"][1:]]
+    ntsc.metadata[NAMESPACE] = md
+    with pytest.raises(InputError, match=f"damaged facetrack metadata.*{field}"):
+        speaker_data(ntsc)
+
+
 def test_written_file_is_plain_otio_json(tmp_path: Path, two_shot: otio.schema.Timeline) -> None:
     [path] = otio_json.write(two_shot, tmp_path / "new" / "dir", "talk")
     assert path == tmp_path / "new" / "dir" / "talk.otio"
