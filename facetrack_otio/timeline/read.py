@@ -121,14 +121,17 @@ _MAX_FRAMES = 1e12
 
 def _check_structure(timeline: otio.schema.Timeline, where: str) -> None:
     """Refuse a timeline no export can write: a clip without media (its active reference
-    missing), or a time that is not finite, at a rate of zero, below zero or beyond any
-    video's, or a negative duration."""
+    missing) or without a source range, or a time that is not finite, at a rate of zero,
+    below zero or beyond any video's, or a negative duration."""
     times = [("start", timeline.global_start_time)]
     for track in timeline.tracks:
         for item in track:
             if isinstance(item, otio.schema.Clip) and item.media_reference is None:
                 raise InputError(f"{where}: damaged timeline (clip {item.name!r} has no media)")
             span = item.source_range
+            if span is None and isinstance(item, otio.schema.Clip):
+                # facetrack gives every clip its range; the editors' writers need one.
+                raise InputError(f"{where}: damaged timeline (clip {item.name!r} has no range)")
             if span is not None:
                 times += [("start", span.start_time), ("duration", span.duration)]
             available = getattr(getattr(item, "media_reference", None), "available_range", None)

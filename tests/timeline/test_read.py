@@ -164,6 +164,7 @@ def test_written_file_is_plain_otio_json(tmp_path: Path, two_shot: otio.schema.T
         (["source_range", "start_time", "value"], float("nan"), "damaged timeline (a start of"),
         (["source_range", "duration", "value"], -5, "damaged timeline (a duration of -5"),
         (["active_media_reference_key"], "gone", "has no media"),
+        (["source_range"], None, "has no range"),
     ],
 )
 def test_a_timeline_no_export_can_write_is_refused(
