@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -122,7 +123,8 @@ class ReportData:
         """
         data = speaker_data(timeline)
         md = facetrack_md(timeline)
-        stored = {int(p.get("id", -1)): p for p in md.get("people", []) if isinstance(p, dict)}
+        # The people's ids were checked by speaker_data; the extras here are looked up by id.
+        stored = {p.get("id"): p for p in _list(md.get("people")) if isinstance(p, dict)}
         counts: dict[int, int] = {}
         for t in data.turns:
             counts[t.speaker] = counts.get(t.speaker, 0) + 1
@@ -147,7 +149,7 @@ class ReportData:
             device=str(md.get("device") or ""),
             embedder=str(md.get("embedder") or ""),
             voice_encoder=str(md.get("voice_encoder") or ""),
-            warnings=[str(w) for w in md.get("warnings") or []],
+            warnings=[str(w) for w in _list(md.get("warnings"))],
             face_stats=_mapping(md.get("face_stats")),
         )
 
@@ -167,11 +169,21 @@ def _mapping(value: Any) -> dict[str, Any]:
 
 
 def _pairs(value: Any) -> list[tuple[float, float]]:
+    # Pairs of finite seconds; anything else a damaged file holds is passed over.
     out = []
-    for item in value or []:
+    for item in _list(value):
         if isinstance(item, (list, tuple)) and len(item) == 2:
-            out.append((float(item[0]), float(item[1])))
+            try:
+                pair = (float(item[0]), float(item[1]))
+            except (TypeError, ValueError):
+                continue
+            if all(math.isfinite(t) for t in pair):
+                out.append(pair)
     return out
+
+
+def _list(value: Any) -> list[Any]:
+    return list(value) if isinstance(value, (list, tuple)) else []
 
 
 def timecode(seconds: float, fps: Fraction, start_timecode: str | None = None) -> str:

@@ -64,6 +64,17 @@ def test_data_from_timeline() -> None:
     assert data.speech == [(0.4, 9.1), (9.9, 19.2)]
 
 
+def test_damaged_speech_and_warnings_are_passed_over() -> None:
+    # A damaged file holds anything: what is not a pair of finite seconds is no speech.
+    timeline = _timeline()
+    md = dict(timeline.metadata["facetrack"])
+    md["speech"] = [[0.4, "a'b"], [1.0, float("nan")], "x", [2.0, 3.0]]
+    md["warnings"] = 5
+    timeline.metadata["facetrack"] = md
+    data = ReportData.from_timeline(timeline)
+    assert data.speech == [(2.0, 3.0)] and data.warnings == []
+
+
 def test_chart_has_a_lane_per_person_and_marks_off_screen() -> None:
     data = ReportData.from_timeline(_timeline())
     svg = to_svg(layout(data))
