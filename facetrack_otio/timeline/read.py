@@ -200,6 +200,7 @@ _SOURCE_KINDS: dict[str, Any] = {
     "height": int,
     "n_frames": int,
     "duration": _NUMBER,
+    "variable_frame_rate": bool,
     "rotation": int,
     "audio_sample_rate": int,
     "start_timecode": (str, type(None)),
@@ -216,18 +217,16 @@ _PERSON_KINDS: dict[str, Any] = {
 
 def _check_kinds(value: Any, kinds: dict[str, Any], what: str) -> None:
     """Each field of ``value`` holds the kind of value it should (a damaged file holds
-    anything; a bool is no number here)."""
+    anything; a bool is no number here, though Python counts it as an int)."""
     for name, kind in kinds.items():
         field = getattr(value, name)
-        if isinstance(field, bool) or not isinstance(field, kind):
+        if not isinstance(field, kind) or (isinstance(field, bool) and kind is not bool):
             raise TypeError(f"{what} {name} is {field!r}")
 
 
 def _check_source(info: MediaInfo) -> None:
     """The kinds of value a source description holds."""
     _check_kinds(info, _SOURCE_KINDS, "source")
-    if not isinstance(info.variable_frame_rate, bool):
-        raise TypeError(f"source variable_frame_rate is {info.variable_frame_rate!r}")
     if not (math.isfinite(info.duration) and info.duration >= 0 and info.fps > 0):
         raise ValueError(f"source of {info.duration} s at {info.fps} fps")
     if not all(isinstance(s, int) for s in info.audio_streams):
