@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 from facetrack_otio.cache import AnalysisCache  # noqa: E402
 from facetrack_otio.eval.der import diarization_error_rate  # noqa: E402
 from facetrack_otio.eval.program import ProgramScores, score_program  # noqa: E402
-from facetrack_otio.multicam.analysis import analyse_shoot  # noqa: E402
+from facetrack_otio.multicam import analyse_shoot  # noqa: E402
 from facetrack_otio.multicam.program import CLOSE_UP, WIDE, AngleView, cut_program  # noqa: E402
 from facetrack_otio.multicam.render import (  # noqa: E402
     program_args,

@@ -34,7 +34,7 @@ def review_name(stem: str) -> str:
 
 def earlier_outputs(stem: str) -> Callable[[PurePosixPath], bool]:
     """Whether a path, relative to the output folder, names a clip or thumbnail that a run
-    of the source named ``stem`` writes (see :func:`facetrack_otio.fsutil.staging_folder`).
+    of the source named ``stem`` writes (see :func:`facetrack_otio.staging.staging_folder`).
 
     Parameters
     ----------

@@ -21,7 +21,6 @@ from facetrack_otio.cache import AnalysisCache, faces_key
 from facetrack_otio.config import Settings, settings_to_dict
 from facetrack_otio.faces.analyze import FaceAnalyzer
 from facetrack_otio.faces.tracks import FaceTracks
-from facetrack_otio.fsutil import stamped_hash
 from facetrack_otio.media.audio import decode_audio
 from facetrack_otio.media.probe import MediaInfo, probe
 from facetrack_otio.speakers.active import visual_windows
@@ -31,6 +30,7 @@ from facetrack_otio.speakers.voice_encoder import VoiceEncoder, voice_encoder_un
 from facetrack_otio.speakers.windows import build_turns
 from facetrack_otio.speech.segments import SpeechSegment
 from facetrack_otio.speech.vad import detect_speech
+from facetrack_otio.stamps import stamped_hash
 from facetrack_otio.timeline.build import build_timeline
 
 Hook = Callable[..., None]

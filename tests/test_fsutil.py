@@ -14,18 +14,9 @@ from pathlib import Path
 import pytest
 
 from facetrack_otio.errors import InputError
-from facetrack_otio.fsutil import (
-    LOCK_NAME,
-    NAME_MAX,
-    FileStamp,
-    atomic_path,
-    content_hash,
-    fit_name,
-    locked_folder,
-    readable_file,
-    staging_folder,
-    stamped_hash,
-)
+from facetrack_otio.fsutil import NAME_MAX, atomic_path, fit_name, readable_file
+from facetrack_otio.staging import LOCK_NAME, locked_folder, staging_folder
+from facetrack_otio.stamps import FileStamp, content_hash, stamped_hash
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -66,7 +57,7 @@ def test_file_stamp_vouches_only_for_an_unchanged_settled_file(tmp_path: Path) -
 
 def _stamped_hash_elsewhere(path: Path, memo: Path) -> str:
     """stamped_hash in a process of its own (nothing remembered in memory)."""
-    code = "import sys; from facetrack_otio.fsutil import stamped_hash as h; "
+    code = "import sys; from facetrack_otio.stamps import stamped_hash as h; "
     code += "print(h(sys.argv[1], sys.argv[2])[0])"
     proc = subprocess.run(
         [sys.executable, "-c", code, str(path), str(memo)],

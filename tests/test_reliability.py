@@ -113,7 +113,7 @@ def test_interrupt_leaves_nothing_and_rerun_resumes(
 def held(folder: Path) -> Iterator[int]:
     """Another process holding ``folder``'s lock, as a run writing there does; its pid."""
     code = (
-        "import sys; from facetrack_otio.fsutil import locked_folder\n"
+        "import sys; from facetrack_otio.staging import locked_folder\n"
         "with locked_folder(sys.argv[1]):\n    print('held', flush=True); sys.stdin.read()"
     )
     proc = subprocess.Popen(

@@ -30,7 +30,7 @@ from facetrack_otio.batch.job import (
 from facetrack_otio.batch.local import default_jobs, run_local
 from facetrack_otio.batch.summary import counts, write_summary
 from facetrack_otio.errors import EXIT_INTERNAL, InputError
-from facetrack_otio.fsutil import locked_folder
+from facetrack_otio.staging import locked_folder
 
 __all__ = ["BatchConfig", "BatchOutcome", "InputResult", "describe_failure", "run_batch"]
 

@@ -22,9 +22,9 @@ from typing import Any
 
 from facetrack_otio import __version__
 from facetrack_otio.config import Settings
-from facetrack_otio.fsutil import FileStamp, content_hash, staging_folder
 from facetrack_otio.machine import cores
-from facetrack_otio.outputs import CLIP_DIR, earlier_outputs
+from facetrack_otio.outputs import earlier_outputs
+from facetrack_otio.stamps import FileStamp, content_hash
 
 MANIFEST = "manifest.json"
 MANIFEST_SCHEMA = 1
@@ -239,13 +239,10 @@ class Worker:
         return result
 
     def _process(self, path: Path, folder: Path, result: InputResult, t0: float) -> None:
-        from facetrack_otio.exports import export_timeline, left_out_note
-        from facetrack_otio.fsutil import stamped_hash
+        from facetrack_otio.delivery import DeliveryOptions, deliver
+        from facetrack_otio.delivery.video import VideoDeliverable
         from facetrack_otio.media.probe import probe
-        from facetrack_otio.render.clips import render_turns
-        from facetrack_otio.report import write_report
-        from facetrack_otio.report.thumbs import write_thumbnails
-        from facetrack_otio.report.versions import versions
+        from facetrack_otio.stamps import stamped_hash
 
         config = self.config
         info = probe(path)  # a file that is not a video fails here, before anything is written
@@ -254,55 +251,23 @@ class Worker:
         content, stamp = stamped_hash(path, cache.stamps if cache is not None else None)
         # An earlier manifest no longer describes what this run will leave: drop it first.
         (folder / MANIFEST).unlink(missing_ok=True)
-        failures: list[str] = []
-        with staging_folder(folder, earlier_outputs(path.stem)) as stage:
-            analysis = self.pipeline(info)
-            result.warnings = list(analysis.warnings)
-            t = time.perf_counter()
-            thumbs = write_thumbnails(info, analysis.faces, analysis.people, stage)
-            timeline = analysis.timeline()
-            meta = timeline.metadata["facetrack"]
-            meta["versions"] = versions()
-            note = left_out_note(timeline)
-            if note:  # a rate without timecode (15 fps): the other formats are still written
-                meta["warnings"].append(note)
-                result.warnings.append(note)
-            # The report shows the stage timings; the exported timeline leaves them out so
-            # that its bytes depend on the input and settings alone.
-            written = write_report(timeline, stage)
-            meta.pop("timings", None)
-            written += export_timeline(timeline, stage, info.name, skip_unsupported=True)
-            written += [stage / rel for rel in thumbs.values()]
-            timings = {k: round(v, 3) for k, v in analysis.timings.items()}
-            timings["export"] = round(time.perf_counter() - t, 3)
-            # A sound-only input has no picture to cut clips from (as in `run`).
-            if config.render and analysis.turns and info.has_video:
-                t = time.perf_counter()
-                report = render_turns(
-                    info,
-                    analysis.turns,
-                    analysis.people,
-                    stage / CLIP_DIR,
-                    config.settings.render,
-                    progress=False,
-                    reframe=analysis.reframe(),
-                )
-                written += report.outputs
-                failures = [f"{u.start:.2f}-{u.end:.2f}s: {why}" for u, why in report.failures]
-                timings["render"] = round(time.perf_counter() - t, 3)
-            staged = stage.resolve()
-            files = [folder / Path(p).resolve().relative_to(staged) for p in written]
+        earlier = earlier_outputs(path.stem)
+        options = DeliveryOptions(render=config.render, tell=False, earlier=earlier)
+        delivery = deliver(lambda: VideoDeliverable(self.pipeline(info)), folder, options)
+        analysis = delivery.result.analysis
+        result.warnings = delivery.warnings
         result.people = [
             {"id": p.id, "name": p.name, "speaking_time": p.speaking_time} for p in analysis.people
         ]
         result.turns = len(analysis.turns)
-        result.timings = timings
+        result.timings = delivery.timings
+        failures = delivery.failures
         if failures:
             result.error = f"{len(failures)} clip(s) failed to render; first: {failures[0]}"
             return
         result.status = STATUS_OK
         result.timings["total"] = round(time.perf_counter() - t0, 3)
-        _write_manifest(folder, content, stamp, config.fingerprint(), files, result)
+        _write_manifest(folder, content, stamp, config.fingerprint(), delivery.files, result)
 
 
 # One worker per process: built by the pool's initializer, used by every task it runs.

@@ -7,12 +7,10 @@ import argparse
 import dataclasses
 import logging
 import re
-from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 from facetrack_otio.errors import InputError
-from facetrack_otio.fsutil import readable_file, staging_folder
+from facetrack_otio.fsutil import readable_file
 
 log = logging.getLogger("facetrack")
 
@@ -269,30 +267,3 @@ class Progress:
                 self.bar = None
         elif artifact is not None:
             log.debug("%s done", step)
-
-
-def export_staged(
-    timeline: Any, outdir: Path, stem: str, formats: Sequence[str], named: bool
-) -> list[Path]:
-    """Export through a staging folder: either every file lands in ``outdir``, or none does.
-
-    ``named``: the user named the formats, so each must be written; otherwise those that
-    cannot hold the timeline are left out, with a warning.
-    """
-    from facetrack_otio.exports import export_timeline, left_out_note
-    from facetrack_otio.multicam.timeline import is_multicam
-
-    note = None if named else left_out_note(timeline)
-    if note:
-        log.warning("warning: %s", note)
-    write = export_timeline
-    if is_multicam(timeline):
-        from facetrack_otio.multicam.export import export_multicam
-
-        write = export_multicam
-    with staging_folder(outdir) as stage:
-        try:
-            written = write(timeline, stage, stem, formats, skip_unsupported=not named)
-        except OSError as exc:
-            raise InputError(f"{outdir}: cannot write ({exc.strerror or exc})") from None
-        return [outdir / p.relative_to(stage) for p in written]

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from facetrack_otio.cli.common import add_command, export_staged
+from facetrack_otio.cli.common import add_command
 
 
 def add_parser(sub: Any) -> None:
@@ -32,6 +32,7 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    from facetrack_otio.delivery import deliver_exports
     from facetrack_otio.exports import resolve_formats
     from facetrack_otio.timeline.read import load_timeline
 
@@ -41,6 +42,6 @@ def main(args: argparse.Namespace) -> int:
     outdir = Path(args.output) if args.output else path.parent
     # Formats named outright must all be written; left to the default, those that cannot
     # hold the timeline's rate are left out with a warning, as `run` does.
-    for p in export_staged(timeline, outdir, path.stem, formats, named=bool(args.format)):
+    for p in deliver_exports(timeline, outdir, path.stem, formats, named=bool(args.format)):
         print(p)
     return 0

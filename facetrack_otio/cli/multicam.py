@@ -17,7 +17,6 @@ from facetrack_otio.cli.common import (
     settings_from_args,
 )
 from facetrack_otio.errors import InputError
-from facetrack_otio.fsutil import staging_folder
 
 log = logging.getLogger("facetrack")
 
@@ -160,97 +159,49 @@ def _shoot_name(args: argparse.Namespace, first: str) -> str:
 
 
 def main(args: argparse.Namespace) -> int:
-    from facetrack_otio.multicam.shoot import (
-        parse_offsets,
-        read_shoot,
-        shoot_audio,
-        sync_shoot,
-    )
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    from facetrack_otio.delivery import DeliveryOptions, deliver
+    from facetrack_otio.multicam import analyse_shoot
+    from facetrack_otio.startup import import_pipeline
     from facetrack_otio.timeline.names import parse_names
 
     names = parse_names(args.names)
     settings = _settings(args)
-    files = read_shoot(args.files, _mics(args.mic))  # a file that is not media fails here
-    hand = parse_offsets(args.offset, files)
-    stem = _shoot_name(args, files[0].path)
+    mics = _mics(args.mic)
+    stem = _shoot_name(args, args.files[0])
     outdir = Path(args.output)
-    from facetrack_otio.startup import import_pipeline
+
+    def analyse() -> Any:
+        from facetrack_otio.cache import AnalysisCache
+
+        cache = None if args.no_cache else AnalysisCache()
+        with logging_redirect_tqdm():
+            analysis = analyse_shoot(args.files, mics, args.offset, settings, names, cache,
+                                     stem, Progress(args.quiet), synced=importer.join)  # fmt: skip
+        for f in analysis.files:
+            log.debug("%s: %+.3f s (%s)", f.label, f.offset, f.placement)
+        from facetrack_otio.multicam.deliverable import ShootDeliverable
+
+        return ShootDeliverable(analysis)
 
     # The heavy imports (torch, OpenCV) run while ffmpeg decodes the sound and the files are
     # synced: on 2 cores both would otherwise wait for each other.
     importer = threading.Thread(target=import_pipeline, name="facetrack-import")
     importer.start()
     try:
-        with shoot_audio(files, settings.audio_stream) as pcms:
-            # Sync first: a file that cannot be placed fails before anything is written.
-            files = sync_shoot(files, pcms, hand, settings.multicam.sync_confidence)
-            for f in files:
-                log.debug("%s: %+.3f s (%s)", f.label, f.offset, f.placement)
-            importer.join()
-            return _analyse(args, settings, names, files, pcms, stem, outdir)
+        options = DeliveryOptions(render=not args.no_render, progress=not args.quiet)
+        delivery = deliver(analyse, outdir, options)
     finally:
         importer.join()
-
-
-def _analyse(
-    args: argparse.Namespace,
-    settings: Any,
-    names: dict[int, str],
-    files: list,
-    pcms: list,
-    stem: str,
-    outdir: Path,
-) -> int:
-    """The analysis and every output, once the files are synced."""
-    from tqdm.contrib.logging import logging_redirect_tqdm
-
-    from facetrack_otio.cache import AnalysisCache
-    from facetrack_otio.multicam.analysis import MulticamPipeline
-
-    cache = None if args.no_cache else AnalysisCache()
-    pipeline = MulticamPipeline(settings, names=names, cache=cache)
-    with staging_folder(outdir) as stage:
-        with logging_redirect_tqdm():
-            analysis = pipeline(stem, files, pcms, hook=Progress(args.quiet))
-        outputs = _write(analysis, stage, outdir, stem, args)
+    analysis = delivery.result.analysis
     summary = analysis.serialize()
-    summary["outputs"] = [str(p) for p in outputs]
+    summary["outputs"] = [str(p) for p in delivery.files]
     if args.json:
         print(json.dumps(summary, indent=2))
     else:
-        _tell(analysis, outdir, stem, len(outputs))
+        _tell(analysis, outdir, stem, len(delivery.files))
     return 0
-
-
-def _write(analysis: Any, stage: Path, outdir: Path, stem: str, args: argparse.Namespace) -> list:
-    """Thumbnails, timeline, exports, report and render into the staging folder."""
-    from facetrack_otio.exports import left_out_note
-    from facetrack_otio.multicam.export import export_multicam
-    from facetrack_otio.multicam.render import render_program
-    from facetrack_otio.multicam.thumbs import write_people_thumbnails
-    from facetrack_otio.multicam.timeline import multicam_timeline
-    from facetrack_otio.report.multicam import write_multicam_report
-
-    for warning in analysis.warnings:
-        log.warning("warning: %s", warning)
-    written = list(write_people_thumbnails(analysis, stage))
-    timeline = multicam_timeline(analysis)
-    note = left_out_note(timeline)
-    if note:
-        log.warning("warning: %s", note)
-    written += export_multicam(timeline, stage, stem, skip_unsupported=True)
-    written += write_multicam_report(timeline, stage)
-    if not args.no_render:
-        written.append(
-            render_program(
-                analysis,
-                stage / f"{stem}.program.mp4",
-                analysis.settings.render,
-                progress=not args.quiet,
-            )
-        )
-    staged = stage.resolve()
-    return [outdir / Path(p).resolve().relative_to(staged) for p in written]
 
 
 def _tell(analysis: Any, outdir: Path, stem: str, n: int) -> None:

@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from facetrack_otio.cli.common import add_command, export_staged
+from facetrack_otio.cli.common import add_command
 
 
 def add_parser(sub: Any) -> None:
@@ -23,15 +23,15 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from facetrack_otio.multicam.timeline import is_multicam, rename_multicam
-    from facetrack_otio.timeline.names import parse_names, rename_people
+    from facetrack_otio.delivery import deliver_exports
+    from facetrack_otio.delivery.kinds import kind_of
+    from facetrack_otio.timeline.names import parse_names
     from facetrack_otio.timeline.read import load_timeline
 
     names = parse_names(args.names)
     path = Path(args.timeline)
     timeline = load_timeline(path)
-    rename = rename_multicam if is_multicam(timeline) else rename_people
-    timeline = rename(timeline, names)
-    for p in export_staged(timeline, path.parent, path.stem, ["all"], named=False):
+    timeline = kind_of(timeline).rename(timeline, names)
+    for p in deliver_exports(timeline, path.parent, path.stem, ["all"], named=False):
         print(p)
     return 0

@@ -9,7 +9,7 @@ from typing import Any
 
 from facetrack_otio.cli.common import add_command, add_render_options, render_settings
 from facetrack_otio.errors import EXIT_INTERNAL, InputError
-from facetrack_otio.fsutil import staging_folder
+from facetrack_otio.staging import staging_folder
 
 log = logging.getLogger("facetrack")
 

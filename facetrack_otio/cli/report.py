@@ -25,19 +25,14 @@ def add_parser(sub: Any) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    from facetrack_otio.multicam.timeline import is_multicam
-    from facetrack_otio.report import find_timeline, write_report
+    from facetrack_otio.delivery.kinds import kind_of
+    from facetrack_otio.report import find_timeline
     from facetrack_otio.timeline.read import load_timeline
 
     path = find_timeline(args.folder)
     timeline = load_timeline(path)
-    write = write_report
-    if is_multicam(timeline):
-        from facetrack_otio.report.multicam import write_multicam_report
-
-        write = write_multicam_report
     try:
-        written = write(timeline, path.parent, png=not args.no_png)
+        written = kind_of(timeline).report(timeline, path.parent, png=not args.no_png)
     except OSError as exc:
         reason = exc.strerror or exc
         raise InputError(f"{path.parent}: cannot write the report ({reason})") from None

@@ -16,8 +16,7 @@ from facetrack_otio.cli.common import (
     settings_from_args,
 )
 from facetrack_otio.errors import EXIT_INTERNAL, InputError
-from facetrack_otio.fsutil import staging_folder
-from facetrack_otio.outputs import CLIP_DIR, earlier_outputs
+from facetrack_otio.outputs import earlier_outputs
 
 log = logging.getLogger("facetrack")
 
@@ -73,68 +72,38 @@ def main(args: argparse.Namespace) -> int:
     from tqdm.contrib.logging import logging_redirect_tqdm
 
     from facetrack_otio.cache import AnalysisCache
-    from facetrack_otio.exports import export_stem, export_timeline, left_out_note
+    from facetrack_otio.delivery import DeliveryOptions, deliver
+    from facetrack_otio.delivery.video import VideoDeliverable
     from facetrack_otio.pipeline import SpeakerPipeline
-    from facetrack_otio.render.clips import render_turns
-    from facetrack_otio.report import write_report
-    from facetrack_otio.report.thumbs import write_thumbnails
-    from facetrack_otio.report.versions import versions
 
     cache = None if args.no_cache else AnalysisCache()
     pipeline = SpeakerPipeline(settings, names=names, cache=cache)
-    stem = export_stem(info.name)
-    outputs: list[Path] = []
-    # The folder is locked and staged before the analysis: a second run into it is refused
-    # at once, and an interrupt at any point leaves nothing behind.
-    with staging_folder(outdir, earlier_outputs(Path(info.path).stem)) as stage:
+
+    def analyse() -> VideoDeliverable:
         with logging_redirect_tqdm():  # warnings print above the bar, not through it
             analysis = pipeline(info, hook=Progress(args.quiet))
-        for warning in analysis.warnings:
-            log.warning("warning: %s", warning)
         log.info(
             "faces described with: %s; voices with: %s",
             analysis.faces.embedder,
             analysis.voice_encoder or "nothing (faces alone)",
         )
-        # Thumbnails first: the people in the timeline's metadata point at them.
-        thumbs = write_thumbnails(info, analysis.faces, analysis.people, stage)
-        timeline = analysis.timeline()
-        timeline.metadata["facetrack"]["versions"] = versions()
-        note = left_out_note(timeline)
-        if note:  # a rate without timecode (15 fps), or sound only: the others are written
-            log.warning("warning: %s", note)
-            timeline.metadata["facetrack"]["warnings"].append(note)
-        # The report shows the stage timings (so does --json); the exported timeline leaves
-        # them out so that its bytes depend on the input and settings alone, as in a batch.
-        written = write_report(timeline, stage)
-        timeline.metadata["facetrack"].pop("timings", None)
-        written += export_timeline(timeline, stage, stem, skip_unsupported=True)
-        written += [stage / rel for rel in thumbs.values()]
-        failures: list[str] = []
-        encoder = None
-        if not info.has_video:
-            log.info("sound only: no clips to render (the timeline cuts the sound)")
-        elif not args.no_render and analysis.turns:
-            report = render_turns(
-                info,
-                analysis.turns,
-                analysis.people,
-                stage / CLIP_DIR,
-                settings.render,
-                progress=not args.quiet,
-                reframe=analysis.reframe(),
-            )
-            written += report.outputs
-            encoder = report.encoder
-            failures = [f"{t.start:.2f}-{t.end:.2f}s: {why}" for t, why in report.failures]
-        # Clips come back absolute while a relative -o gives a relative stage: compare resolved.
-        staged = stage.resolve()
-        outputs = [outdir / Path(p).resolve().relative_to(staged) for p in written]
+        return VideoDeliverable(analysis)
+
+    # The folder is locked and staged before the analysis: a second run into it is refused
+    # at once, and an interrupt at any point leaves nothing behind.
+    options = DeliveryOptions(
+        render=not args.no_render,
+        progress=not args.quiet,
+        earlier=earlier_outputs(Path(info.path).stem),
+    )
+    delivery = deliver(analyse, outdir, options)
+    analysis, outputs, failures = delivery.result.analysis, delivery.files, delivery.failures
+    stem = delivery.result.stem
     for failure in failures:
         log.error("clip failed: %s", failure)
     summary = analysis.serialize()
     summary["outputs"] = [str(p) for p in outputs]
-    summary["encoder"] = encoder
+    summary["encoder"] = delivery.encoder
     if args.json:
         print(json.dumps(summary, indent=2))
     else:

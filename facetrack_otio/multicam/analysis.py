@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 import queue
 import threading
 import time
@@ -37,12 +36,8 @@ from facetrack_otio.multicam.shoot import (
     ANGLE,
     MIC,
     ShootFile,
-    parse_offsets,
     program_rate,
-    read_shoot,
-    shoot_audio,
     shoot_span,
-    sync_shoot,
 )
 from facetrack_otio.pipeline import SpeakerPipeline
 from facetrack_otio.speakers.active import windows_from_activity
@@ -389,52 +384,3 @@ class MulticamPipeline:
             screen = float(shoot.visible[:, pid].sum() / shoot.fps) if seen else 0.0
             out.append(summarise_person(pid, self.names, screen, turns))
         return out
-
-
-def analyse_shoot(
-    paths: Sequence[str | os.PathLike[str]],
-    mics: Mapping[str, str | os.PathLike[str]] | None = None,
-    offsets: Sequence[str] = (),
-    settings: Settings | None = None,
-    names: Mapping[int, str] | None = None,
-    cache: AnalysisCache | None = None,
-    name: str = "shoot",
-    hook: Hook | None = None,
-) -> MulticamAnalysis:
-    """Read, sync and analyse a shoot in one call (what ``facetrack multicam`` does before it
-    writes anything).
-
-    Parameters
-    ----------
-    paths : sequence of str or os.PathLike
-        Cameras (video) and microphones (audio only).
-    mics : mapping of str to path, optional
-        Microphones with a name of their own.
-    offsets : sequence of str
-        ``FILE=SECONDS`` items placing files by hand (seconds after the first file starts).
-    settings, names, cache, hook
-        As :class:`MulticamPipeline`.
-    name : str
-        The shoot's name.
-
-    Returns
-    -------
-    MulticamAnalysis
-
-    Raises
-    ------
-    InputError
-        A file is not media, or cannot be placed.
-
-    Examples
-    --------
-    >>> a = analyse_shoot(["cam_wide.mp4", "cam_a.mp4", "mic_a.wav"])
-    >>> [(seg.start, seg.end, a.angles[seg.angle].label) for seg in a.program]
-    """
-    settings = settings or Settings()
-    files = read_shoot([str(p) for p in paths], {k: str(v) for k, v in (mics or {}).items()})
-    hand = parse_offsets(offsets, files)
-    with shoot_audio(files, settings.audio_stream) as pcms:
-        files = sync_shoot(files, pcms, hand, settings.multicam.sync_confidence)
-        pipeline = MulticamPipeline(settings, names=names, cache=cache)
-        return pipeline(name, files, pcms, hook)

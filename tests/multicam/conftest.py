@@ -19,7 +19,7 @@ MICS = ("mic_A.wav", "mic_B.wav")
 def analyse(paths: list[Path], settings: Settings | None = None) -> MulticamAnalysis:
     """The whole multicam analysis of ``paths``, through the library."""
     from facetrack_otio.cache import AnalysisCache
-    from facetrack_otio.multicam.analysis import analyse_shoot
+    from facetrack_otio.multicam import analyse_shoot
 
     return analyse_shoot(paths, settings=settings, cache=AnalysisCache(), name="two_person")
 
