@@ -4,7 +4,8 @@ they write, and compare two such records (two checkouts, or one checkout twice).
     # once: the inputs made from the samples (a sound file, a 15 fps video)
     .venv/bin/python bench/identical.py inputs /tmp/ft-inputs
     # a record per checkout (ROOT: the checkout whose facetrack_otio runs)
-    .venv/bin/python bench/identical.py record /tmp/ft-before --root /tmp/old --inputs /tmp/ft-inputs
+    .venv/bin/python bench/identical.py record /tmp/ft-before --root /tmp/old \
+        --inputs /tmp/ft-inputs
     .venv/bin/python bench/identical.py record /tmp/ft-after --inputs /tmp/ft-inputs
     .venv/bin/python bench/identical.py compare /tmp/ft-before /tmp/ft-after
 
@@ -37,12 +38,11 @@ def make_inputs(folder: Path) -> None:
     """A sound-only file and a 15 fps video (EDL and FCP7 left out), made bit-exactly."""
     folder.mkdir(parents=True, exist_ok=True)
     two_shot = ROOT / "samples" / "two_shot.mp4"
-    ffmpeg = ["ffmpeg", "-v", "error", "-y", "-i", str(two_shot)]
-    subprocess.run([*ffmpeg, "-vn", "-ac", "1", "-ar", "16000", "-fflags", "+bitexact",
-                    "-flags:a", "+bitexact", str(folder / "two_shot_sound.wav")], check=True)  # fmt: skip
-    subprocess.run([*ffmpeg, "-t", "12", "-r", "15", "-c:v", "libx264", "-threads", "1",
-                    "-preset", "ultrafast", "-c:a", "aac", "-fflags", "+bitexact",
-                    str(folder / "two_shot_15fps.mp4")], check=True)  # fmt: skip
+    ffmpeg = ["ffmpeg", "-v", "error", "-y", "-i", str(two_shot), "-fflags", "+bitexact"]
+    sound = ["-vn", "-ac", "1", "-ar", "16000", "-flags:a", "+bitexact"]
+    subprocess.run([*ffmpeg, *sound, str(folder / "two_shot_sound.wav")], check=True)
+    video = ["-t", "12", "-r", "15", "-c:v", "libx264", "-threads", "1", "-preset", "ultrafast"]
+    subprocess.run([*ffmpeg, *video, "-c:a", "aac", str(folder / "two_shot_15fps.mp4")], check=True)
 
 
 def _facetrack(root: Path, *words: str) -> None:

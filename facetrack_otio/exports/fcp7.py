@@ -42,28 +42,31 @@ SUFFIX = ".xml"
 _OFFLINE = "facetrack-offline:"
 
 
-def _text(parent: ET.Element, tag: str, text: str) -> ET.Element:
+def text_element(parent: ET.Element, tag: str, text: str) -> ET.Element:
+    """A new ``<tag>text</tag>`` child of ``parent``."""
     el = ET.SubElement(parent, tag)
     el.text = text
     return el
 
 
-def _rate_element(fps: Fraction) -> ET.Element:
+def rate_element(fps: Fraction) -> ET.Element:
+    """``<rate>``: the whole timebase and the NTSC flag of ``fps``."""
     timebase = -(-fps.numerator // fps.denominator)  # ceil: 29.97 counts as 30
     rate = ET.Element("rate")
-    _text(rate, "timebase", str(timebase))
-    _text(rate, "ntsc", "TRUE" if fps.denominator == 1001 else "FALSE")
+    text_element(rate, "timebase", str(timebase))
+    text_element(rate, "ntsc", "TRUE" if fps.denominator == 1001 else "FALSE")
     return rate
 
 
-def _samplecharacteristics(fps: Fraction, width: int, height: int) -> ET.Element:
+def sample_characteristics(fps: Fraction, width: int, height: int) -> ET.Element:
+    """``<samplecharacteristics>`` of a picture: rate, size, square pixels."""
     sc = ET.Element("samplecharacteristics")
-    sc.append(_rate_element(fps))
-    _text(sc, "width", str(width))
-    _text(sc, "height", str(height))
-    _text(sc, "anamorphic", "FALSE")
-    _text(sc, "pixelaspectratio", "square")
-    _text(sc, "fielddominance", "none")
+    sc.append(rate_element(fps))
+    text_element(sc, "width", str(width))
+    text_element(sc, "height", str(height))
+    text_element(sc, "anamorphic", "FALSE")
+    text_element(sc, "pixelaspectratio", "square")
+    text_element(sc, "fielddominance", "none")
     return sc
 
 
@@ -147,8 +150,8 @@ def _normalise(raw: str, seq: Sequence) -> str:
                         el.text = str(int(float(el.text)) - offset)
             if kind == "audio" and clipitem.find("sourcetrack") is None:
                 st = ET.SubElement(clipitem, "sourcetrack")
-                _text(st, "mediatype", "audio")
-                _text(st, "trackindex", "1")
+                text_element(st, "mediatype", "audio")
+                text_element(st, "trackindex", "1")
 
     for file_el in root.iter("file"):
         url = file_el.find("pathurl")
@@ -162,12 +165,12 @@ def _normalise(raw: str, seq: Sequence) -> str:
                 media.remove(audio)
         video = media.find("video")
         if video is not None and width and height and video.find("samplecharacteristics") is None:
-            video.append(_samplecharacteristics(fps, width, height))
+            video.append(sample_characteristics(fps, width, height))
 
     if width and height:
         for fmt in root.iterfind(".//sequence/media/video/format"):
             if fmt.find("samplecharacteristics") is None:
-                fmt.append(_samplecharacteristics(fps, width, height))
+                fmt.append(sample_characteristics(fps, width, height))
 
     ET.indent(root, space="    ")
     body = ET.tostring(root, encoding="unicode")

@@ -18,7 +18,7 @@ import numpy as np
 
 from facetrack_otio.errors import MediaError
 from facetrack_otio.fsutil import failed_write
-from facetrack_otio.media.probe import MediaInfo, _require
+from facetrack_otio.media.probe import MediaInfo, require_tool
 
 _SAMPLE = np.dtype("<i2")
 
@@ -135,7 +135,7 @@ def decode_audio(info: MediaInfo, sample_rate: int = 16000, stream: int = 0) -> 
     folder = Path(tempfile.mkdtemp(prefix="facetrack-audio-"))
     target = folder / "audio.s16le"
     cmd = [
-        _require("ffmpeg"),
+        require_tool("ffmpeg"),
         "-nostdin",
         "-v",
         "error",

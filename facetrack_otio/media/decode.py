@@ -19,7 +19,7 @@ import numpy as np
 
 from facetrack_otio.errors import MediaError
 from facetrack_otio.machine import cores
-from facetrack_otio.media.probe import MediaInfo, _require
+from facetrack_otio.media.probe import MediaInfo, require_tool
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ def iter_frames(
         to 640x360 (blocking is finer than the analysis size resolves).
     """
     w, h = size
-    cmd = [_require("ffmpeg"), "-nostdin", "-v", "error"]
+    cmd = [require_tool("ffmpeg"), "-nostdin", "-v", "error"]
     cmd += ["-threads", str(decoder_threads())]
     if not deblock:
         cmd += ["-skip_loop_filter", "all"]

@@ -122,7 +122,14 @@ class MediaInfo:
         return cls(**d)
 
 
-def _require(tool: str) -> str:
+def require_tool(tool: str) -> str:
+    """The path of ``tool`` (``ffmpeg``, ``ffprobe``) on ``PATH``.
+
+    Raises
+    ------
+    ToolError
+        When it is not installed.
+    """
     exe = shutil.which(tool)
     if exe is None:
         raise ToolError(f"{tool} not found on PATH; install ffmpeg (e.g. apt-get install ffmpeg)")
@@ -276,7 +283,7 @@ def _rate_from_timestamps(path: str, stream: dict[str, Any]) -> tuple[Fraction, 
     tick = _rational(stream.get("time_base"))
     if tick is None or "index" not in stream:
         return None
-    cmd = [_require("ffprobe"), "-v", "error", "-select_streams", str(stream["index"])]
+    cmd = [require_tool("ffprobe"), "-v", "error", "-select_streams", str(stream["index"])]
     cmd += ["-read_intervals", f"%+#{_RATE_PACKETS}", "-show_entries", "packet=pts"]
     cmd += ["-of", "csv=p=0", "-i", path]
     proc = _ffprobe(cmd, shown(path))
@@ -364,7 +371,7 @@ def probe(path: str | os.PathLike[str]) -> MediaInfo:
     p = readable_file(path, "media file", MediaError)
     name = shown(p)
     resolved = str(p.resolve())
-    cmd = [_require("ffprobe"), "-v", "error", "-print_format", "json"]
+    cmd = [require_tool("ffprobe"), "-v", "error", "-print_format", "json"]
     cmd += ["-show_format", "-show_streams", "-i", resolved]
     damage = isobmff_damage(p)
     if damage:

@@ -22,16 +22,10 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from facetrack_otio.exports import (
-    Writer,
-    edl,
-    export_timeline,
-    fcp7_multicam,
-    fcpxml_multicam,
-    otio_json,
-)
+from facetrack_otio.exports import Writer, edl, export_timeline, otio_json
 from facetrack_otio.exports.rttm import write_rttm
 from facetrack_otio.fsutil import atomic_write_text
+from facetrack_otio.multicam import fcp7_multicam, fcpxml_multicam
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.timeline import read_multicam
 

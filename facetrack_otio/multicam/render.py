@@ -25,12 +25,13 @@ from tqdm import tqdm
 from facetrack_otio.errors import ToolError
 from facetrack_otio.fsutil import atomic_path
 from facetrack_otio.machine import cores
-from facetrack_otio.media.probe import _require
+from facetrack_otio.media.probe import require_tool
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, ShootFile
 from facetrack_otio.multicam.timeline import frames
-from facetrack_otio.render.clips import RenderSettings, _file_url, _seconds
 from facetrack_otio.render.encoders import resolve_encoder, video_codec_args
+from facetrack_otio.render.ffmpeg import file_url, seconds_arg
+from facetrack_otio.render.settings import RenderSettings
 
 # Shots per ffmpeg: each is an input with its own decoder, which costs memory.
 _SHOTS_PER_RUN = 40
@@ -114,7 +115,14 @@ def video_args(
     parts = []
     for i, shot in enumerate(shots):
         read = shot.n / float(fps) + 2 / float(fps)
-        args += ["-ss", _seconds(shot.seek), "-t", _seconds(read), "-i", _file_url(shot.file.path)]
+        args += [
+            "-ss",
+            seconds_arg(shot.seek),
+            "-t",
+            seconds_arg(read),
+            "-i",
+            file_url(shot.file.path),
+        ]
         parts.append(
             f"[{i}:v:0]scale={w}:{h}:force_original_aspect_ratio=decrease,"
             f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2,setsar=1,fps={rate},"
@@ -126,7 +134,7 @@ def video_args(
     total = sum(s.n for s in shots)
     args += ["-filter_complex", ";".join(parts), "-map", "[vout]"]
     args += [*video_codec_args(encoder, settings.preset, settings.crf, threads), "-r", rate]
-    args += ["-frames:v", str(total), "-an", "-f", container, _file_url(output)]
+    args += ["-frames:v", str(total), "-an", "-f", container, file_url(output)]
     return args
 
 
@@ -157,7 +165,7 @@ def audio_args(
     parts = []
     for i, f in enumerate(sounds):
         skip = max(0.0, start - f.offset)
-        args += ["-ss", _seconds(skip), "-i", _file_url(f.path)]
+        args += ["-ss", seconds_arg(skip), "-i", file_url(f.path)]
         stream = settings.audio_stream if f.kind == ANGLE else 0
         delay = max(0, round((f.offset - start) * 1000))
         parts.append(
@@ -165,7 +173,7 @@ def audio_args(
             f"adelay={delay}:all=1[a{i}]"
         )
     mix = "".join(f"[a{i}]" for i in range(len(sounds)))
-    d = _seconds(duration)
+    d = seconds_arg(duration)
     # Microphones sum at their own level (each is mostly its wearer); the limiter only keeps
     # two people laughing at once from clipping.
     parts.append(
@@ -173,7 +181,7 @@ def audio_args(
         f"alimiter=limit=0.97:level=disabled,apad=whole_dur={d},atrim=end={d}[aout]"
     )
     args += ["-filter_complex", ";".join(parts), "-map", "[aout]"]
-    args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-t", d, _file_url(output)]
+    args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-t", d, file_url(output)]
     return args
 
 
@@ -211,7 +219,7 @@ def program_args(
     tail.remove("-an")
     # -t, not -frames:v: a frame count stops the muxer before the AAC encoder's last packets.
     at = tail.index("-frames:v")
-    tail[at : at + 2] = ["-t", _seconds(duration)]
+    tail[at : at + 2] = ["-t", seconds_arg(duration)]
     return [
         *video[:cut],
         *audio[audio.index("-y") + 1 : a_cut],
@@ -305,7 +313,7 @@ def render_program(
     ToolError
         ffmpeg is missing or fails.
     """
-    ffmpeg = _require("ffmpeg")
+    ffmpeg = require_tool("ffmpeg")
     shots = program_shots(analysis)
     if not shots:
         raise ToolError("the program is empty: nothing to render")
@@ -346,7 +354,7 @@ def _render_runs(
     bar: tqdm,
 ) -> Path:
     """Runs of shots encoded side by side with the sound, then joined without re-encoding."""
-    ffmpeg = _require("ffmpeg")
+    ffmpeg = require_tool("ffmpeg")
     threads = max(2, -(-cores() // len(runs)))
     folder = Path(tempfile.mkdtemp(prefix="facetrack-program-"))
     try:
@@ -364,11 +372,11 @@ def _render_runs(
         listing.write_text("".join(f"file '{p.as_posix()}'\n" for p in pieces), encoding="utf-8")
         with atomic_path(output) as tmp:
             args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y"]
-            args += ["-f", "concat", "-safe", "0", "-i", _file_url(listing)]
+            args += ["-f", "concat", "-safe", "0", "-i", file_url(listing)]
             if sounds:
-                args += ["-i", _file_url(sound), "-map", "0:v:0", "-map", "1:a:0"]
+                args += ["-i", file_url(sound), "-map", "0:v:0", "-map", "1:a:0"]
             args += ["-c", "copy", "-map_metadata", "-1", "-movflags", "+faststart"]
-            args += ["-f", "mp4", _file_url(tmp)]
+            args += ["-f", "mp4", file_url(tmp)]
             _run(args)
         return output
     finally:

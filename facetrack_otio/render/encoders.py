@@ -6,8 +6,9 @@ import functools
 import subprocess
 
 from facetrack_otio.errors import ToolError
+from facetrack_otio.render.settings import ENCODERS
 
-ENCODERS = ("auto", "libx264", "h264_nvenc")
+__all__ = ["ENCODERS", "nvenc_available", "resolve_encoder", "video_codec_args"]
 
 # x264 preset names mapped onto NVENC's p1 (fastest) .. p7 (best).
 _NVENC_PRESETS = {

@@ -18,8 +18,6 @@ from fractions import Fraction
 
 from facetrack_otio.speakers.turns import Person, SpeakerTurn, default_name
 
-PER = ("turn", "speaker")
-
 
 @dataclass(frozen=True)
 class Span:

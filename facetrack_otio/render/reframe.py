@@ -35,7 +35,8 @@ from pathlib import Path
 
 import numpy as np
 
-ASPECTS = ("source", "16:9", "9:16", "1:1", "4:5")
+from facetrack_otio.render.settings import ASPECTS
+
 # The crop filter's instance name: commands go to it and to no other crop in the graph.
 CROP_NAME = "crop@reframe"
 

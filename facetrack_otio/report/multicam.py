@@ -41,7 +41,7 @@ from facetrack_otio.report.chart import (
     to_svg,
 )
 from facetrack_otio.report.data import FALLBACK_HEX, MARKER_HEX, timecode
-from facetrack_otio.report.page import _initials, data_uri, fps_text, page_top, seconds_text
+from facetrack_otio.report.page import data_uri, fps_text, initials, page_top, seconds_text
 from facetrack_otio.report.versions import versions
 from facetrack_otio.timeline.meta import marker_color
 
@@ -202,7 +202,7 @@ def _people(a: MulticamAnalysis, folder: Path) -> str:
         face = (
             f'<img src="{uri}" alt="{escape(p.name)}" width="96" height="96">'
             if uri
-            else f'<div class="face" aria-hidden="true">{escape(_initials(p.name))}</div>'
+            else f'<div class="face" aria-hidden="true">{escape(initials(p.name))}</div>'
         )
         shown = [v.name for v in a.views if p.id in v.shows]
         mic = f"<dt>microphone</dt><dd>{escape(worn[p.id])}</dd>" if p.id in worn else ""

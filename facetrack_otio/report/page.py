@@ -79,7 +79,9 @@ def fps_text(fps: Fraction) -> str:
     return f"{float(fps):.3f}".rstrip("0").rstrip(".") + f" ({fps.numerator}/{fps.denominator})"
 
 
-def _initials(name: str) -> str:
+def initials(name: str) -> str:
+    """What a person without a thumbnail is drawn with: "Speaker 2" -> "2", "Ada Lovelace"
+    -> "AL"."""
     words = [w for w in name.split() if w[:1].isalnum()]
     if not words:
         return "?"
@@ -97,7 +99,7 @@ def _people(data: ReportData, folder: Path) -> str:
         if uri:
             face = f'<img src="{uri}" alt="{escape(p.name)}" width="96" height="96">'
         else:
-            face = f'<div class="face" aria-hidden="true">{escape(_initials(p.name))}</div>'
+            face = f'<div class="face" aria-hidden="true">{escape(initials(p.name))}</div>'
         # Against the video's length: overlapping turns make shares of speech add up past 100%.
         share = f" ({100 * p.speaking_time / duration:.0f}% of the video)" if duration > 0 else ""
         screen = "—" if row.off_screen else seconds_text(p.screen_time)

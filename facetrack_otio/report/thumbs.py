@@ -14,7 +14,7 @@ from PIL import Image
 
 from facetrack_otio.faces.tracks import FaceTracks
 from facetrack_otio.fsutil import WRITE_ERRNOS, atomic_path, failed_write
-from facetrack_otio.media.probe import MediaInfo, _require
+from facetrack_otio.media.probe import MediaInfo, require_tool
 from facetrack_otio.outputs import THUMB_DIR
 from facetrack_otio.speakers.turns import Person, is_off_screen
 
@@ -99,7 +99,7 @@ def grab_frames(info: MediaInfo, times: Sequence[float]) -> list[Image.Image | N
     """
     if not times:
         return []
-    cmd = [_require("ffmpeg"), "-nostdin", "-v", "error"]
+    cmd = [require_tool("ffmpeg"), "-nostdin", "-v", "error"]
     for t in times:
         cmd += ["-ss", f"{max(0.0, t):.6f}", "-i", info.path]
     with tempfile.TemporaryDirectory(prefix="facetrack-thumbs-") as tmp:

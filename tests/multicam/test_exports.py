@@ -10,8 +10,8 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
-from facetrack_otio.exports import fcpxml_multicam
 from facetrack_otio.exports.rttm import read_rttm
+from facetrack_otio.multicam import fcpxml_multicam
 from facetrack_otio.multicam.export import export_multicam
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.timeline import frames, is_multicam, multicam_timeline, read_multicam

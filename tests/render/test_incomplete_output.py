@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from facetrack_otio.media.probe import isobmff_damage, probe
-from facetrack_otio.render.clips import RenderSettings, _EncodeError, _Encoder, _Job
+from facetrack_otio.render.pool import EncodeError, Encoder, Job
+from facetrack_otio.render.settings import RenderSettings
 from facetrack_otio.speakers.turns import SpeakerTurn
 from tests.mutations import boxes
 
@@ -31,9 +32,9 @@ def _encode(whole: Path, written: bytes, tmp_path: Path) -> Path:
     """Encode a job whose command 'writes' ``written`` and exits 0."""
     made = tmp_path / "made.mp4"
     made.write_bytes(written)
-    job = _Job(SpeakerTurn(1, 0.0, 1.0), tmp_path / "clip.mp4", 0, 0.0,
+    job = Job(SpeakerTurn(1, 0.0, 1.0), tmp_path / "clip.mp4", 0, 0.0,
                args=lambda tmp: ["cp", str(made), str(tmp)])  # fmt: skip
-    return _Encoder("ffmpeg", probe(whole), RenderSettings(), 1).encode(job)
+    return Encoder("ffmpeg", probe(whole), RenderSettings(), 1).encode(job)
 
 
 def test_a_clip_without_its_index_is_a_failure(whole: Path, tmp_path: Path) -> None:
@@ -41,7 +42,7 @@ def test_a_clip_without_its_index_is_a_failure(whole: Path, tmp_path: Path) -> N
     (mdat,) = [b for b in boxes(data) if b.kind == b"mdat"]
     without_index = data[: mdat.end] if mdat.end < len(data) else data[: mdat.offset]
     assert isobmff_damage(tmp_path, need_index=True) is None  # not a file: nothing to say
-    with pytest.raises(_EncodeError, match="index, the moov atom, is missing"):
+    with pytest.raises(EncodeError, match="index, the moov atom, is missing"):
         _encode(whole, without_index, tmp_path)
     assert not (tmp_path / "clip.mp4").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["made.mp4"]

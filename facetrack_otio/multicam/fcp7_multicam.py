@@ -24,7 +24,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from facetrack_otio.exports.fcp7 import _rate_element, _samplecharacteristics, _text
+from facetrack_otio.exports.fcp7 import rate_element, sample_characteristics, text_element
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, ShootFile
 from facetrack_otio.multicam.timeline import frames
@@ -50,20 +50,20 @@ class _Files:
             return el
         self.done.add(fid)
         rate = self.rate(f)
-        _text(el, "name", f.name)
-        _text(el, "pathurl", Path(f.path).as_uri())
-        el.append(_rate_element(rate))
-        _text(el, "duration", str(frames(f.duration, rate)))
+        text_element(el, "name", f.name)
+        text_element(el, "pathurl", Path(f.path).as_uri())
+        el.append(rate_element(rate))
+        text_element(el, "duration", str(frames(f.duration, rate)))
         media = ET.SubElement(el, "media")
         if f.kind == ANGLE:
             video = ET.SubElement(media, "video")
-            video.append(_samplecharacteristics(rate, f.video.width, f.video.height))
+            video.append(sample_characteristics(rate, f.video.width, f.video.height))
         if f.info.has_audio:
             audio = ET.SubElement(media, "audio")
             sc = ET.SubElement(audio, "samplecharacteristics")
-            _text(sc, "depth", "16")
-            _text(sc, "samplerate", str(f.info.audio_sample_rate or 48000))
-            _text(audio, "channelcount", str(getattr(f.info, "channels", 1) or 1))
+            text_element(sc, "depth", "16")
+            text_element(sc, "samplerate", str(f.info.audio_sample_rate or 48000))
+            text_element(audio, "channelcount", str(getattr(f.info, "channels", 1) or 1))
         return el
 
 
@@ -83,19 +83,19 @@ def _clipitem(
     first = max(0, frames(Fraction(start) / fps - Fraction(f.offset), rate))
     length = frames(Fraction(end - start) / fps, rate)
     item = ET.SubElement(parent, "clipitem", {"id": item_id})
-    _text(item, "name", f.label)
-    _text(item, "enabled", "TRUE" if enabled else "FALSE")
-    _text(item, "duration", str(frames(f.duration, rate)))
-    item.append(_rate_element(rate))
-    _text(item, "start", str(start))
-    _text(item, "end", str(end))
-    _text(item, "in", str(first))
-    _text(item, "out", str(first + length))
+    text_element(item, "name", f.label)
+    text_element(item, "enabled", "TRUE" if enabled else "FALSE")
+    text_element(item, "duration", str(frames(f.duration, rate)))
+    item.append(rate_element(rate))
+    text_element(item, "start", str(start))
+    text_element(item, "end", str(end))
+    text_element(item, "in", str(first))
+    text_element(item, "out", str(first + length))
     item.append(files.element(f))
     if kind == "audio":
         st = ET.SubElement(item, "sourcetrack")
-        _text(st, "mediatype", "audio")
-        _text(st, "trackindex", "1")
+        text_element(st, "mediatype", "audio")
+        text_element(st, "trackindex", "1")
     return item
 
 
@@ -105,20 +105,20 @@ def _sequence(parent: ET.Element, analysis: MulticamAnalysis, files: _Files) -> 
     start, end = analysis.span
     origin, stop = frames(start, fps), frames(end, fps)
     seq = ET.SubElement(parent, "sequence", {"id": "sequence-1"})
-    _text(seq, "name", analysis.name)
-    _text(seq, "duration", str(stop - origin))
-    seq.append(_rate_element(fps))
+    text_element(seq, "name", analysis.name)
+    text_element(seq, "duration", str(stop - origin))
+    seq.append(rate_element(fps))
     tc = ET.SubElement(seq, "timecode")
-    tc.append(_rate_element(fps))
+    tc.append(rate_element(fps))
     rt = otio.opentime.RationalTime(origin, float(fps))
-    _text(tc, "string", otio.opentime.to_timecode(rt, float(fps), False))
-    _text(tc, "frame", str(origin))
-    _text(tc, "displayformat", "NDF")
+    text_element(tc, "string", otio.opentime.to_timecode(rt, float(fps), False))
+    text_element(tc, "frame", str(origin))
+    text_element(tc, "displayformat", "NDF")
     media = ET.SubElement(seq, "media")
     video = ET.SubElement(media, "video")
     fmt = ET.SubElement(video, "format")
     first = angles[0].video
-    fmt.append(_samplecharacteristics(fps, first.width, first.height))
+    fmt.append(sample_characteristics(fps, first.width, first.height))
 
     program = ET.SubElement(video, "track")
     for k, seg in enumerate(analysis.program, 1):
@@ -143,11 +143,11 @@ def _sequence(parent: ET.Element, analysis: MulticamAnalysis, files: _Files) -> 
                 )
 
     audio = ET.SubElement(media, "audio")
-    _text(audio, "numOutputChannels", "2")
+    text_element(audio, "numOutputChannels", "2")
     afmt = ET.SubElement(audio, "format")
     sc = ET.SubElement(afmt, "samplecharacteristics")
-    _text(sc, "depth", "16")
-    _text(sc, "samplerate", "48000")
+    text_element(sc, "depth", "16")
+    text_element(sc, "samplerate", "48000")
     sounds = analysis.mics or [f for f in angles if f.label == analysis.room]
     for i, f in enumerate(sounds):
         track = ET.SubElement(audio, "track")
@@ -165,26 +165,26 @@ def _multiclip(parent: ET.Element, analysis: MulticamAnalysis, files: _Files) ->
     stop = max(frames(f.end, fps) for f in analysis.files)
     on_air = analysis.program[0].angle if analysis.program else 0
     bin_el = ET.SubElement(parent, "bin")
-    _text(bin_el, "name", f"{analysis.name} angles")
+    text_element(bin_el, "name", f"{analysis.name} angles")
     children = ET.SubElement(bin_el, "children")
     clip = ET.SubElement(children, "clip", {"id": "multiclip-clip"})
-    _text(clip, "name", f"{analysis.name} Multicam")
-    _text(clip, "duration", str(stop - origin))
-    clip.append(_rate_element(fps))
+    text_element(clip, "name", f"{analysis.name} Multicam")
+    text_element(clip, "duration", str(stop - origin))
+    clip.append(rate_element(fps))
     mc = ET.SubElement(clip, "multiclip", {"id": "multiclip-1"})
-    _text(mc, "name", f"{analysis.name} Multicam")
-    _text(mc, "collapsed", "FALSE")
+    text_element(mc, "name", f"{analysis.name} Multicam")
+    text_element(mc, "collapsed", "FALSE")
     angles = analysis.angles
     for i, f in enumerate(analysis.files):
         angle = ET.SubElement(mc, "angle")
         is_video = f.kind == ANGLE
-        _text(
+        text_element(
             angle, "activevideoangle", "TRUE" if is_video and angles.index(f) == on_air else "FALSE"
         )
         inner = ET.SubElement(angle, "clip", {"id": f"angle-clip-{i + 1}"})
-        _text(inner, "name", f.label)
-        _text(inner, "duration", str(stop - origin))
-        inner.append(_rate_element(fps))
+        text_element(inner, "name", f.label)
+        text_element(inner, "duration", str(stop - origin))
+        inner.append(rate_element(fps))
         media = ET.SubElement(inner, "media")
         track = ET.SubElement(ET.SubElement(media, "video" if is_video else "audio"), "track")
         a0 = max(origin, frames(f.offset, fps))
@@ -215,7 +215,7 @@ def to_string(analysis: MulticamAnalysis) -> str:
     """
     root = ET.Element("xmeml", {"version": "5"})
     project = ET.SubElement(root, "project")
-    _text(project, "name", analysis.name)
+    text_element(project, "name", analysis.name)
     children = ET.SubElement(project, "children")
     files = _Files(analysis.files, analysis.fps)
     _sequence(children, analysis, files)
