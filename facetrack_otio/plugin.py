@@ -1,92 +1,38 @@
 """OpenTimelineIO plugin entry point (``opentimelineio.plugins`` in pyproject.toml).
 
-OTIO calls :func:`plugin_manifest`; it reads the project's ``plugin_manifest.json`` (the same
-file ``OTIO_PLUGIN_MANIFEST_PATH`` can point at from a checkout) and makes its adapter paths
-absolute, since OTIO would otherwise resolve them against this module's folder.
-
-A wheel install carries ``adapters/facetrack.py`` but not the JSON file at the top of the
-checkout; the same manifest, held here as :data:`FALLBACK`, stands in for it then.
+OTIO calls :func:`plugin_manifest`. The manifest is one file inside the package,
+``facetrack_otio/adapters/plugin_manifest.json``, found through :mod:`importlib.resources`
+(``OTIO_PLUGIN_MANIFEST_PATH`` can point at the same file in a checkout); its adapter paths are
+relative to it, and made absolute here, since OTIO would otherwise resolve them against this
+module's folder.
 """
 
 from __future__ import annotations
 
-import json
-import os
+from importlib import resources
 from pathlib import Path
-from typing import Any
 
 import opentimelineio as otio
 
-ROOT = Path(__file__).resolve().parent.parent
-MANIFEST = ROOT / "plugin_manifest.json"
-
-# Must equal plugin_manifest.json (a test checks that it does).
-FALLBACK: dict[str, Any] = {
-    "OTIO_SCHEMA": "PluginManifest.1",
-    "adapters": [
-        {
-            "OTIO_SCHEMA": "Adapter.1",
-            "name": "facetrack",
-            "filepath": "adapters/facetrack.py",
-            "suffixes": ["mp4", "mov", "m4v", "mkv", "avi", "webm"],
-        },
-        # The writers claim no suffix: OTIO takes the first adapter listing a suffix, whether
-        # it reads or not, so claiming .fcpxml, .xml or .edl would take reading those files
-        # away from fcpx_xml, fcp_xml and cmx_3600. They are named instead (-O NAME).
-        {
-            "OTIO_SCHEMA": "Adapter.1",
-            "name": "facetrack_fcpxml",
-            "filepath": "adapters/facetrack_fcpxml.py",
-            "suffixes": [],
-        },
-        {
-            "OTIO_SCHEMA": "Adapter.1",
-            "name": "facetrack_fcp7",
-            "filepath": "adapters/facetrack_fcp7.py",
-            "suffixes": [],
-        },
-        {
-            "OTIO_SCHEMA": "Adapter.1",
-            "name": "facetrack_edl",
-            "filepath": "adapters/facetrack_edl.py",
-            "suffixes": [],
-        },
-    ],
-    "schemadefs": [],
-    "media_linkers": [],
-    "hook_scripts": [],
-    "hooks": {
-        "post_adapter_read": [],
-        "post_media_linker": [],
-        "pre_adapter_write": [],
-        "post_adapter_write": [],
-    },
-}
+MANIFEST = Path(str(resources.files("facetrack_otio.adapters").joinpath("plugin_manifest.json")))
 
 
-def load_manifest(
-    path: str | os.PathLike[str] = MANIFEST, root: str | os.PathLike[str] = ROOT
-) -> otio.plugins.Manifest:
+def load_manifest(path: str | Path = MANIFEST) -> otio.plugins.Manifest:
     """The facetrack manifest with absolute adapter paths.
 
     Parameters
     ----------
-    path : str or os.PathLike
-        The manifest file; :data:`FALLBACK` is used when it does not exist.
-    root : str or os.PathLike
-        The folder the adapter paths are relative to.
+    path : str or Path
+        The manifest file; adapter paths are relative to its folder.
 
     Returns
     -------
     opentimelineio.plugins.Manifest
     """
     path = Path(path)
-    if path.is_file():
-        manifest = otio.plugins.manifest.manifest_from_file(str(path))
-    else:
-        manifest = otio.plugins.manifest.manifest_from_string(json.dumps(FALLBACK))
+    manifest = otio.plugins.manifest.manifest_from_file(str(path))
     for adapter in manifest.adapters:
-        adapter.filepath = str((Path(root) / adapter.filepath).resolve())
+        adapter.filepath = str((path.parent / adapter.filepath).resolve())
     return manifest
 
 

@@ -430,7 +430,7 @@ def test_fuzz_settings_files(sources: dict[str, tuple[str, bytes]], work: Path) 
 def _config_accepted(path: Path) -> bool:
     from facetrack_otio.config import Settings
     from facetrack_otio.errors import InputError
-    from facetrack_otio.report.settings_toml import apply_settings, read_settings_file
+    from facetrack_otio.settings_toml import apply_settings, read_settings_file
 
     try:
         apply_settings(Settings(), read_settings_file(path))

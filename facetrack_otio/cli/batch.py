@@ -7,12 +7,7 @@ import dataclasses
 import logging
 from typing import Any
 
-from facetrack_otio.cli.common import (
-    add_analysis_options,
-    add_command,
-    add_render_options,
-    settings_from_args,
-)
+from facetrack_otio.cli.common import add_command, add_setting_flags, settings_from_args
 from facetrack_otio.errors import InputError
 
 
@@ -28,8 +23,6 @@ def add_parser(sub: Any) -> None:
         "voice alone). A file that fails is reported and the others go on. Running the same "
         "batch again skips inputs whose outputs are complete. Exit codes: 0 all ok, 1 some "
         "failed, 2 bad arguments or no inputs, 130 interrupted.",
-        # --jobs here counts workers; it replaces the rendering group's --jobs (encodes).
-        conflict_handler="resolve",
     )
     bat.add_argument("inputs", nargs="+", metavar="INPUT", help="video files, folders or globs")
     bat.set_defaults(more_files="inputs")  # inputs may also follow the options
@@ -38,8 +31,8 @@ def add_parser(sub: Any) -> None:
     bat.add_argument(
         "--no-cache", action="store_true", help="analyse again even when the cache holds a video"
     )
-    add_analysis_options(bat)
-    add_render_options(bat)
+    # Not the rendering's --jobs (encodes): here it counts workers, each encoding one at a time.
+    add_setting_flags(bat, "batch")
     eng = bat.add_argument_group("workers")
     eng.add_argument(
         "--engine",

@@ -4,19 +4,13 @@ groups, settings from the ``--config`` file and flags, progress bars, staged exp
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
-import re
 from typing import Any
 
 from facetrack_otio.errors import InputError
 from facetrack_otio.fsutil import readable_file
 
 log = logging.getLogger("facetrack")
-
-# The same names as facetrack_otio.faces.tracker.TRACKERS (kept here so --help stays fast).
-TRACKER_CHOICES = ("template", "mosse", "kcf", "csrt", "none")
-EMBEDDER_CHOICES = ("auto", "dlib", "vggface2", "lbp")
 
 EPILOG = (
     "global options (-q, -v, --config FILE) go before or after the command; "
@@ -69,99 +63,64 @@ def add_global_options(p: argparse.ArgumentParser, default: Any) -> None:
     )
 
 
-def add_analysis_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("analysis")
-    g.add_argument(
-        "--device", default=None, help="auto (CUDA, then MPS, then CPU; the default), cpu, cuda..."
-    )
-    g.add_argument(
-        "--embedder",
-        choices=EMBEDDER_CHOICES,
-        default=None,
-        help="face descriptor (default auto: VGGFace2 when its weights are given, else dlib's "
-        "face ResNet; lbp is a last resort that may split or merge people)",
-    )
-    g.add_argument(
-        "--embedder-weights",
-        metavar="PATH",
-        help="InceptionResnetV1 VGGFace2 weights (.pt); default: $FACETRACK_EMBEDDER_WEIGHTS",
-    )
-    g.add_argument(
-        "--speakers",
-        type=int,
-        default=None,
-        metavar="N",
-        help="how many people speak, when known (default: found from their voices)",
-    )
-    g.add_argument("--names", nargs="+", default=[], metavar="N=NAME", help="e.g. 1=Alice 2=Bob")
-    g.add_argument(
-        "--audio-stream", type=int, default=None, metavar="N", help="audio stream index (0)"
-    )
-    g.add_argument(
-        "--tracker",
-        choices=TRACKER_CHOICES,
-        default=None,
-        help="tracker between detections (default: template, sub-pixel template matching; "
-        "mosse, kcf and csrt are OpenCV's)",
-    )
-    g.add_argument(
-        "--max-fps",
-        type=float,
-        default=None,
-        help="analysis frame rate cap, above 0 (default 12.5)",
-    )
-    g.add_argument(
-        "--max-side",
-        type=int,
-        default=None,
-        help="analysis size: longest side, 64 or more (default 640)",
-    )
+# The --help group of each settings table's flags (analysis for the others).
+_GROUPS = {"render": "rendering", "multicam": "editing rules (also [multicam] in --config)"}
 
 
-def add_render_options(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("rendering")
-    g.add_argument("--crf", type=int, default=None, help="x264 CRF (default 20)")
-    g.add_argument("--preset", default=None, help="x264 preset (default veryfast)")
-    g.add_argument("--pad", type=float, default=None, help="seconds of handles around turns")
-    g.add_argument("--jobs", type=int, default=None, help="parallel encodes (default: cores)")
-    g.add_argument(
-        "--per",
-        choices=("turn", "speaker"),
-        default=None,
-        help="one clip per turn (default), or one file per speaker with their turns joined",
-    )
-    g.add_argument(
-        "--aspect",
-        choices=("source", "16:9", "9:16", "1:1", "4:5"),
-        default=None,
-        help="crop to this shape, following the speaker's face (default: source, no crop)",
-    )
-    g.add_argument(
-        "--segment",
-        type=float,
-        default=None,
-        metavar="SECONDS",
-        help="split longer turns (or speaker files) into parts of at most SECONDS "
-        "(0.5 or more; 0: no split)",
-    )
-    g.add_argument(
-        "--annotate",
-        action="store_true",
-        default=None,
-        help="also write NAME.review.mp4: the whole video with face boxes and who speaks",
-    )
-    g.add_argument(
-        "--encoder",
-        choices=("auto", "libx264", "h264_nvenc"),
-        default=None,
-        help="video encoder (default auto: NVENC when an NVIDIA GPU works with ffmpeg)",
-    )
+def add_setting_flags(p: argparse.ArgumentParser, command: str) -> None:
+    """The flags of every setting declared with one for ``command``
+    (:func:`facetrack_otio.setting.setting`): type, choices and help, default included, all
+    from the declaration, grouped by the table they set; and ``--names`` where people are
+    found."""
+    from facetrack_otio.config import Settings
+    from facetrack_otio.setting import ANALYSED, OneOf, default_words, value_type
+
+    groups: dict[str, Any] = {}
+
+    def group(title: str) -> Any:
+        if title not in groups:
+            groups[title] = p.add_argument_group(title)
+        return groups[title]
+
+    if command in ANALYSED:
+        group("analysis").add_argument(
+            "--names", nargs="+", default=[], metavar="N=NAME", help="e.g. 1=Alice 2=Bob"
+        )
+    for table, f, owner, spec in _flagged(Settings(), command):
+        g = group(spec.group or _GROUPS.get(table, "analysis"))
+        kind = value_type(type(owner), f.name)
+        if kind is bool:
+            g.add_argument(spec.flag, action="store_true", default=None, help=spec.help)
+            continue
+        kw: dict[str, Any] = {"type": kind, "default": None}
+        kw["help"] = f"{spec.help} (default: {default_words(f)})"
+        if isinstance(spec.rule, OneOf):
+            kw["choices"] = spec.rule.choices
+        if spec.metavar:
+            kw["metavar"] = spec.metavar
+        g.add_argument(spec.flag, **kw)
+
+
+def _flagged(settings: Any, command: str) -> list[tuple[str, Any, Any, Any]]:
+    """(table, field, owner, declaration) of each setting with a flag in ``command``."""
+    from facetrack_otio.setting import declared, walk
+
+    out = []
+    for table, f, owner in walk(settings):
+        spec = declared(f)
+        if spec is not None and spec.flag and command in spec.commands:
+            out.append((table, f, owner, spec))
+    return out
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
 
 
 def file_settings(args: argparse.Namespace) -> Any:
     """Defaults with the --config file applied (the defaults alone without one)."""
     from facetrack_otio.config import Settings
-    from facetrack_otio.report.settings_toml import apply_settings, read_settings_file
+    from facetrack_otio.settings_toml import apply_settings, read_settings_file
 
     path = getattr(args, "config", None)
     if not path:
@@ -169,80 +128,43 @@ def file_settings(args: argparse.Namespace) -> Any:
     return apply_settings(Settings(), read_settings_file(path), where=str(path))
 
 
-def render_settings(args: argparse.Namespace) -> Any:
-    """The render settings of the --config file, with the rendering flags given applied."""
-    keys = ("crf", "preset", "pad", "jobs", "per", "aspect", "segment", "annotate", "encoder")
-    values = {k: getattr(args, k, None) for k in keys}
-    base = file_settings(args).render
-    try:
-        return dataclasses.replace(base, **{k: v for k, v in values.items() if v is not None})
-    except ValueError as exc:
-        raise flag_error(exc) from None
-
-
 def settings_from_args(args: argparse.Namespace) -> Any:
     """Every setting: the defaults, then the --config file, then the flags given."""
     from facetrack_otio.config import updated
 
     base = file_settings(args)
-    faces: dict[str, Any] = {}
-    for key in ("device", "embedder", "embedder_weights", "tracker", "max_fps", "max_side"):
-        if getattr(args, key) is not None:
-            faces[key] = getattr(args, key)
-    voice: dict[str, Any] = {}
-    if getattr(args, "speakers", None) is not None:
-        if args.speakers < 1:
-            raise InputError("--speakers must be 1 or more")
-        voice["speakers"] = args.speakers
-    stream = args.audio_stream if args.audio_stream is not None else base.audio_stream
+    values: dict[str, Any] = {}
+    for table, f, _, spec in _flagged(base, args.command):
+        value = getattr(args, _dest(spec.flag), None)
+        if value is not None:
+            part = values
+            for name in filter(None, table.split(".")):
+                part = part.setdefault(name, {})
+            part[f.name] = value
     # Clips carry the audio stream the analysis listens to.
+    stream = values.get("audio_stream", base.audio_stream)
+    values.setdefault("render", {})["audio_stream"] = stream
     try:
-        settings = updated(
-            base,
-            {
-                "faces": faces,
-                "voice": voice,
-                "audio_stream": stream,
-                "render": {**_fields(render_settings(args)), "audio_stream": stream},
-            },
-        )
+        settings = updated(base, values)
     except ValueError as exc:
-        raise flag_error(exc) from None
-    if settings.faces.embedder_weights and "embedder_weights" in faces:
-        readable_file(settings.faces.embedder_weights, "weights file")
+        raise flag_error(exc, args.command) from None
+    weights = values.get("faces", {}).get("embedder_weights")
+    if weights:
+        readable_file(weights, "weights file")
     return settings
 
 
-def flag_error(exc: ValueError) -> InputError:
+def flag_error(exc: ValueError, command: str) -> InputError:
     """A setting's refusal of a value given by a flag, naming the flag: ``--max-fps must be
-    above 0, got -1.0`` (the settings say ``max_fps``)."""
-    text = str(exc)
-    setting = re.sub(r"^\[\w+\] ", "", text)  # the checks of a whole Settings name the table
-    name, _, rest = setting.partition(" ")
-    if name in _FLAGGED:
-        text = f"--{name.replace('_', '-')} {rest}"
-    return InputError(text)
+    above 0, got -1.0`` (the settings say ``[faces] max_fps``)."""
+    from facetrack_otio.config import Settings
+    from facetrack_otio.setting import SettingError
 
-
-# Settings that flags set, under the same name with dashes.
-_FLAGGED = frozenset(
-    {
-        "max_fps",
-        "max_side",
-        "audio_stream",
-        "crf",
-        "preset",
-        "pad",
-        "jobs",
-        "segment",
-        "tracker",
-        "speakers",
-    }
-)
-
-
-def _fields(obj: Any) -> dict[str, Any]:
-    return {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj)}
+    if isinstance(exc, SettingError):
+        for table, f, _, spec in _flagged(Settings(), command):
+            if (table, f.name) == (exc.table, exc.name) and exc.message.startswith(f.name):
+                return InputError(spec.flag + exc.message.removeprefix(f.name))
+    return InputError(str(exc))
 
 
 class Progress:

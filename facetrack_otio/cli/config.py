@@ -25,7 +25,7 @@ def add_parser(sub: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from facetrack_otio.config import Settings
-    from facetrack_otio.report.settings_toml import settings_toml
+    from facetrack_otio.settings_toml import settings_toml
 
     settings = file_settings(args)
     source = f"defaults + {args.config}" if getattr(args, "config", None) else "defaults"

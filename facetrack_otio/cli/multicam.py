@@ -10,23 +10,10 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from facetrack_otio.cli.common import (
-    Progress,
-    add_analysis_options,
-    add_command,
-    settings_from_args,
-)
+from facetrack_otio.cli.common import Progress, add_command, add_setting_flags, settings_from_args
 from facetrack_otio.errors import InputError
 
 log = logging.getLogger("facetrack")
-
-# Editing-rule flags and the [multicam] settings they set.
-_RULES = {
-    "min_shot": "min_shot",
-    "max_shot": "max_shot",
-    "lead": "lead",
-    "backchannel": "backchannel",
-}
 
 
 def add_parser(sub: Any) -> None:
@@ -74,66 +61,7 @@ def add_parser(sub: Any) -> None:
         action="store_true",
         help="analyse the angles' faces again even when the analysis cache holds them",
     )
-    add_analysis_options(mc)
-    for action in mc._actions:
-        if action.dest == "max_fps":  # the multicam analysis rate has its own default
-            action.help = "the angles' analysis frame rate cap (default 8.4; [multicam] max_fps)"
-    g = mc.add_argument_group("editing rules (also [multicam] in --config)")
-    g.add_argument("--min-shot", type=float, metavar="SECONDS", help="shortest shot (1.5)")
-    g.add_argument(
-        "--max-shot",
-        type=float,
-        metavar="SECONDS",
-        help="a close-up held longer gets a cutaway (12.0; 0: never)",
-    )
-    g.add_argument(
-        "--lead", type=float, metavar="SECONDS", help="cut this long before a speaker (0.12)"
-    )
-    g.add_argument(
-        "--backchannel",
-        type=float,
-        metavar="SECONDS",
-        help="shorter turns never cut (1.2)",
-    )
-    g.add_argument(
-        "--reaction",
-        action="store_true",
-        default=None,
-        help="past --max-shot, cut to a listener's reaction shot rather than the wide",
-    )
-    r = mc.add_argument_group("rendering NAME.program.mp4")
-    r.add_argument("--crf", type=int, default=None, help="x264 CRF (default 20)")
-    r.add_argument("--preset", default=None, help="x264 preset (default veryfast)")
-    r.add_argument(
-        "--jobs",
-        type=int,
-        default=None,
-        help="runs of shots encoded side by side, then joined (default 2, one per 4 cores from "
-        "8 cores; 1: one ffmpeg does it all)",
-    )
-    r.add_argument(
-        "--encoder",
-        choices=("auto", "libx264", "h264_nvenc"),
-        default=None,
-        help="video encoder (default auto: NVENC when an NVIDIA GPU works with ffmpeg)",
-    )
-
-
-def _settings(args: argparse.Namespace) -> Any:
-    from facetrack_otio.config import updated
-
-    settings = settings_from_args(args)
-    rules: dict[str, Any] = {
-        key: getattr(args, flag) for flag, key in _RULES.items() if getattr(args, flag) is not None
-    }
-    if args.reaction:
-        rules["reaction"] = True
-    if args.max_fps is not None:
-        rules["max_fps"] = args.max_fps
-    try:
-        return updated(settings, {"multicam": rules})
-    except ValueError as exc:
-        raise InputError(str(exc)) from None
+    add_setting_flags(mc, "multicam")
 
 
 def _mics(items: list[str]) -> dict[str, str]:
@@ -167,7 +95,7 @@ def main(args: argparse.Namespace) -> int:
     from facetrack_otio.timeline.names import parse_names
 
     names = parse_names(args.names)
-    settings = _settings(args)
+    settings = settings_from_args(args)
     mics = _mics(args.mic)
     stem = _shoot_name(args, args.files[0])
     outdir = Path(args.output)

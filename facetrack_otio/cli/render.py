@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from facetrack_otio.cli.common import add_command, add_render_options, render_settings
+from facetrack_otio.cli.common import add_command, add_setting_flags, settings_from_args
 from facetrack_otio.errors import EXIT_INTERNAL, InputError
 from facetrack_otio.staging import staging_folder
 
@@ -26,7 +26,7 @@ def add_parser(sub: Any) -> None:
     )
     ren.add_argument("timeline", help="a .otio written by facetrack")
     ren.add_argument("-o", "--output", required=True, metavar="OUTDIR", help="output folder")
-    add_render_options(ren)
+    add_setting_flags(ren, "render")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -34,7 +34,7 @@ def main(args: argparse.Namespace) -> int:
     from facetrack_otio.render.timeline import reframe_keyframes, render_settings_for
     from facetrack_otio.timeline.read import load_timeline, speaker_data
 
-    settings = render_settings(args)
+    settings = settings_from_args(args).render
     timeline = load_timeline(args.timeline)
     data = speaker_data(timeline)
     if not Path(data.info.path).is_file():

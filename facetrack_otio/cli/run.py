@@ -10,9 +10,8 @@ from typing import Any
 
 from facetrack_otio.cli.common import (
     Progress,
-    add_analysis_options,
     add_command,
-    add_render_options,
+    add_setting_flags,
     settings_from_args,
 )
 from facetrack_otio.errors import EXIT_INTERNAL, InputError
@@ -48,8 +47,7 @@ def add_parser(sub: Any) -> None:
         help="analyse again even when the analysis cache ($FACETRACK_CACHE_DIR or "
         "~/.cache/facetrack) holds this video with these settings",
     )
-    add_analysis_options(run)
-    add_render_options(run)
+    add_setting_flags(run, "run")
 
 
 def main(args: argparse.Namespace) -> int:

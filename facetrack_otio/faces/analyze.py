@@ -21,7 +21,6 @@ import cv2
 import numpy as np
 import torch
 
-from facetrack_otio.config import FaceSettings
 from facetrack_otio.faces.cascade import Cascade
 from facetrack_otio.faces.detections import Detections
 from facetrack_otio.faces.embed import Embedder, make_embedder
@@ -29,6 +28,7 @@ from facetrack_otio.faces.identity import assign_people
 from facetrack_otio.faces.models import mtcnn, pick_device
 from facetrack_otio.faces.mouth import mouth_patch, patch_motion
 from facetrack_otio.faces.pool import FacePool, face_quality
+from facetrack_otio.faces.settings import FaceSettings
 from facetrack_otio.faces.tracker import FaceTracker, RedetectMonitor
 from facetrack_otio.faces.tracks import FaceTrack, FaceTracks
 from facetrack_otio.media.decode import Frame, analysis_rate, analysis_size, iter_frames

@@ -36,6 +36,7 @@ import torch
 from facetrack_otio.errors import InputError
 from facetrack_otio.faces.detections import Detections
 from facetrack_otio.faces.models import facenet
+from facetrack_otio.faces.settings import EMBEDDERS
 
 log = logging.getLogger(__name__)
 
@@ -213,9 +214,6 @@ def find_weights(explicit: str | os.PathLike[str] | None = None) -> Path | None:
             raise InputError(f"{p}: embedder weights file (from ${WEIGHTS_ENV}) not found")
         return p
     return None
-
-
-EMBEDDERS = ("auto", "dlib", "vggface2", "lbp")
 
 
 def make_embedder(

@@ -15,7 +15,7 @@ import numpy as np
 from facetrack_otio.clustering import average_linkage
 
 if TYPE_CHECKING:
-    from facetrack_otio.config import FaceSettings
+    from facetrack_otio.faces.settings import FaceSettings
     from facetrack_otio.faces.tracks import FaceTracks
 
 # Cosine similarity needed to join tracklets, per embedder, when the settings leave it at 0.

@@ -12,9 +12,7 @@ import cv2
 import numpy as np
 
 from facetrack_otio.faces.detections import Detections, box_iou
-
-TRACKERS = ("template", "mosse", "kcf", "csrt", "none")
-
+from facetrack_otio.faces.settings import TRACKERS
 
 # Assignments up to this many candidate pairings are tried one by one; beyond, scipy's solver.
 _EXHAUSTIVE = 720

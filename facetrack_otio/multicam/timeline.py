@@ -32,7 +32,7 @@ from facetrack_otio.errors import InputError
 from facetrack_otio.multicam.program import AngleView, ProgramSegment
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, MIC, ShootFile
-from facetrack_otio.report.settings_toml import apply_settings
+from facetrack_otio.settings_toml import apply_settings
 from facetrack_otio.speakers.turns import Person, SpeakerTurn
 from facetrack_otio.speech.segments import SpeechSegment
 from facetrack_otio.timeline.meta import (

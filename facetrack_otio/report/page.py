@@ -10,7 +10,7 @@ from pathlib import Path
 from facetrack_otio import __version__
 from facetrack_otio.report.chart import Chart, to_svg
 from facetrack_otio.report.data import ReportData
-from facetrack_otio.report.settings_toml import settings_lines
+from facetrack_otio.settings_toml import settings_lines
 from facetrack_otio.text import display_name
 
 _CSS = """

@@ -19,8 +19,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from facetrack_otio.config import SpeakerSettings
 from facetrack_otio.faces.tracks import FaceTracks
+from facetrack_otio.speakers.settings import SpeakerSettings
 from facetrack_otio.speakers.turns import OFF_SCREEN_ID, SpeakerTurn
 from facetrack_otio.speakers.windows import Window, build_turns, split_speech
 from facetrack_otio.speech.segments import SpeechSegment

@@ -34,58 +34,13 @@ import numpy as np
 
 from facetrack_otio.clustering import cluster_in_blocks
 from facetrack_otio.media.audio import Samples
+from facetrack_otio.speakers.settings import VoiceSettings
 from facetrack_otio.speakers.windows import Window
 
 if TYPE_CHECKING:  # torch is imported only when voices are described, not with the settings
     from facetrack_otio.speakers.voice_encoder import VoiceEncoder
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class VoiceSettings:
-    """How voices are described, grouped and tied to faces."""
-
-    enabled: bool = True
-    """Describe voices with the trained voice encoder (off: faces alone decide)."""
-    context: float = 1.5
-    """Seconds of speech around each decision window that describe its voice."""
-    similarity: float = 0.62
-    """Average cosine similarity for two stretches of speech to be one voice."""
-    speakers: int = 0
-    """How many voices the recording holds, when known (0: found by ``similarity``)."""
-    seed_confidence: float = 0.8
-    """Windows where one of several visible mouths speaks at least this surely tell the
-    clustering whose voice they hold."""
-    smooth_margin: float = 0.05
-    """A lone window amid another voice in one stretch of speech joins it when its own voice
-    is not clearly better (by this much cosine similarity)."""
-    min_voice: float = 1.0
-    """Seconds: a voice heard for less is joined to the most similar other voice."""
-    min_shared: float = 0.5
-    """A voice goes to a face on screen during at least this fraction of it..."""
-    listener_margin: float = 0.1
-    """...unless that face's mouth moves less (by this much, relative to its usual level)
-    while the voice speaks than while other voices do: a listener, not the speaker."""
-    vision_wins: float = 0.9
-    """Windows where one of several visible mouths speaks at least this surely keep their
-    speaker whatever the voice says."""
-
-    def __post_init__(self) -> None:
-        for name in ("similarity", "seed_confidence", "min_shared", "vision_wins"):
-            value = getattr(self, name)
-            if not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be in 0..1, got {value}")
-        for name in ("context", "min_voice", "smooth_margin", "listener_margin"):
-            value = getattr(self, name)
-            if not 0.0 <= value < 1e6:
-                raise ValueError(f"{name} must be 0 or more, got {value}")
-        if not self.context >= 0.1:
-            raise ValueError(f"context must be at least 0.1 seconds, got {self.context}")
-        if not 0 <= self.speakers <= 1000:
-            raise ValueError(
-                f"speakers must be 0 (found) or a count up to 1000, got {self.speakers}"
-            )
 
 
 @dataclass(frozen=True)

@@ -10,87 +10,19 @@ smoothed: short pauses inside speech are bridged, short bursts dropped, and the 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 
 import numpy as np
 import webrtcvad
 
 from facetrack_otio.media.audio import PcmFile, Samples
 from facetrack_otio.speech.segments import SpeechSegment
+from facetrack_otio.speech.settings import VadSettings
 
 # Rates webrtcvad accepts; anything else is resampled to 16 kHz first.
 _VAD_RATES = (8000, 16000, 32000, 48000)
 # Energy reported for an all-zero frame, instead of -inf.
 SILENCE_DBFS = -120.0
 _FULL_SCALE = 32768.0
-
-
-@dataclass(frozen=True)
-class VadSettings:
-    """Tunables of :func:`detect_speech`.
-
-    The defaults come from a grid search over mode, frame length, gate, noise window and
-    percentile, pad, minimum speech and minimum silence, scored by frame-level speech F1 on all
-    four bundled synthetic clips together (two at 38 dB SNR, one with an off-screen voice, one
-    in 10 dB pink noise) and on the three clean ones with added pink (5 and 0 dB), brown (5 dB),
-    white (10 dB) and stepped (25 to 8 dB) noise; they keep every bundled clip above 0.98 and
-    give the best mean over the noisy set (``bench/speech_f1.py --noise`` prints both). The
-    gate matters most in noise: without it webrtcvad takes most pink noise for speech. Higher
-    gates (9 dB and up) lose the speech itself at 0 dB SNR.
-
-    Attributes
-    ----------
-    aggressiveness : int
-        webrtcvad mode, 0 (lenient, more speech) to 3 (strict, less speech).
-    frame_ms : int
-        Analysis frame length in milliseconds: 10, 20 or 30 (what webrtcvad accepts).
-    pad : float
-        Seconds added before and after each kept speech span (word onsets and trailing
-        consonants are quieter than the frames that trigger detection).
-    min_speech : float
-        Speech spans shorter than this (after bridging pauses) are dropped, seconds.
-    min_silence : float
-        Pauses shorter than this between speech frames are bridged, seconds; pauses inside a
-        sentence (commas, breaths) stay part of the speech.
-    energy_gate_db : float
-        A frame counts as speech only when its energy is at least this many dB above the local
-        noise floor. 0 disables the gate.
-    noise_window : float
-        Length in seconds of the sliding window over which the noise floor is estimated.
-    noise_percentile : float
-        Percentile (0..100) of frame energies in the window taken as the noise floor; it must be
-        low enough that the window holds that share of non-speech frames.
-    silence_dbfs : float
-        Absolute floor in dBFS: frames quieter than this are never speech (digital silence,
-        dither).
-    """
-
-    aggressiveness: int = 3
-    frame_ms: int = 30
-    pad: float = 0.05
-    min_speech: float = 0.2
-    min_silence: float = 0.4
-    energy_gate_db: float = 6.0
-    noise_window: float = 10.0
-    noise_percentile: float = 10.0
-    silence_dbfs: float = -70.0
-
-    def __post_init__(self) -> None:
-        if self.aggressiveness not in (0, 1, 2, 3):
-            raise ValueError(f"aggressiveness must be 0..3, got {self.aggressiveness}")
-        if self.frame_ms not in (10, 20, 30):
-            raise ValueError(f"frame_ms must be 10, 20 or 30, got {self.frame_ms}")
-        # Seconds and decibels within what speech has: beyond, frame counts overflow.
-        for name, most in (("pad", 60), ("min_speech", 60), ("min_silence", 60),
-                           ("energy_gate_db", 120)):  # fmt: skip
-            if not 0 <= getattr(self, name) <= most:
-                raise ValueError(f"{name} must be in 0..{most}, got {getattr(self, name)}")
-        if not 0 < self.noise_window <= 3600:
-            raise ValueError(
-                f"noise_window must be above 0 and at most 3600 s, got {self.noise_window}"
-            )
-        if not 0 <= self.noise_percentile <= 100:
-            raise ValueError(f"noise_percentile must be in 0..100, got {self.noise_percentile}")
 
 
 def _as_int16(pcm: np.ndarray) -> np.ndarray:

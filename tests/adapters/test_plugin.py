@@ -14,7 +14,9 @@ import opentimelineio as otio
 from facetrack_otio import plugin
 from tests.adapters.conftest import ROOT
 
-ADAPTER = ROOT / "adapters" / "facetrack.py"
+ADAPTERS = ROOT / "facetrack_otio" / "adapters"
+MANIFEST = ADAPTERS / "plugin_manifest.json"
+ADAPTER = ADAPTERS / "facetrack.py"
 SUFFIXES = ["mp4", "mov", "m4v", "mkv", "avi", "webm"]
 WRITERS = ["facetrack_fcpxml", "facetrack_fcp7", "facetrack_edl"]
 BIN = Path(sys.executable).parent
@@ -27,7 +29,7 @@ def _env(**changes: str | None) -> dict[str, str]:
 
 
 def test_manifest_lists_a_reader_and_a_writer_for_videos_and_the_editor_writers() -> None:
-    manifest = otio.plugins.manifest.manifest_from_file(str(ROOT / "plugin_manifest.json"))
+    manifest = otio.plugins.manifest.manifest_from_file(str(MANIFEST))
     adapter, *writers = manifest.adapters
     assert adapter.name == "facetrack"
     assert list(adapter.suffixes) == SUFFIXES
@@ -35,17 +37,20 @@ def test_manifest_lists_a_reader_and_a_writer_for_videos_and_the_editor_writers(
     assert adapter.has_feature("read_from_file") and adapter.has_feature("write_to_file")
     assert [w.name for w in writers] == WRITERS
     for w in writers:
-        assert Path(w.module_abs_path()) == ROOT / "adapters" / f"{w.name}.py"
+        assert Path(w.module_abs_path()) == ADAPTERS / f"{w.name}.py"
         assert w.has_feature("write_to_file") and w.has_feature("write_to_string")
         assert not w.has_feature("read_from_file")
         assert list(w.suffixes) == []  # found by name: see test_suffix_lookups_stay_otios
     assert not manifest.media_linkers and not manifest.hook_scripts
 
 
-def test_the_fallback_manifest_is_the_json_file(tmp_path: Path) -> None:
-    # A wheel install has no plugin_manifest.json at its root: the built-in copy stands in.
-    assert json.loads((ROOT / "plugin_manifest.json").read_text()) == plugin.FALLBACK
-    manifest = plugin.load_manifest(tmp_path / "absent.json")
+def test_one_manifest_inside_the_package_is_what_the_entry_point_gives() -> None:
+    # The wheel carries the same file (tests/test_wheel.py); the entry point finds it with
+    # importlib.resources and makes its adapter paths absolute.
+    assert plugin.MANIFEST == MANIFEST
+    assert list((ROOT / "facetrack_otio").rglob("*.json")) == [MANIFEST]
+    assert not (ROOT / "plugin_manifest.json").exists()
+    manifest = plugin.plugin_manifest()
     adapter, *writers = manifest.adapters
     assert (adapter.name, list(adapter.suffixes), Path(adapter.filepath)) == (
         "facetrack",
@@ -53,7 +58,7 @@ def test_the_fallback_manifest_is_the_json_file(tmp_path: Path) -> None:
         ADAPTER,
     )
     assert [(w.name, Path(w.filepath)) for w in writers] == [
-        (name, ROOT / "adapters" / f"{name}.py") for name in WRITERS
+        (name, ADAPTERS / f"{name}.py") for name in WRITERS
     ]
 
 
@@ -76,7 +81,7 @@ def test_suffix_lookups_stay_otios() -> None:
         "fcpxml": "fcpx_xml",
         "mp4": "facetrack",
     }
-    checkout = _env(OTIO_PLUGIN_MANIFEST_PATH=str(ROOT / "plugin_manifest.json"))
+    checkout = _env(OTIO_PLUGIN_MANIFEST_PATH=str(MANIFEST))
     for env in (_env(), checkout):
         proc = subprocess.run(
             [sys.executable, "-c", _LOOKUPS], capture_output=True, text=True, check=True, env=env
@@ -127,7 +132,7 @@ def test_checkout_manifest_path_without_entry_points(two_turns: Path, tmp_path: 
 
     env = _env(
         OTIO_DISABLE_ENTRYPOINTS_PLUGINS="1",
-        OTIO_PLUGIN_MANIFEST_PATH=str(ROOT / "plugin_manifest.json"),
+        OTIO_PLUGIN_MANIFEST_PATH=str(MANIFEST),
     )
     proc = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, env=env

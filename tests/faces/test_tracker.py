@@ -112,7 +112,7 @@ def test_redetect_monitor_is_cautious_until_the_window_fills() -> None:
 
 
 def test_cli_offers_every_tracker() -> None:
-    from facetrack_otio.cli.common import TRACKER_CHOICES
+    from facetrack_otio.faces.settings import TRACKERS as TRACKER_CHOICES
     from facetrack_otio.faces.tracker import TRACKERS
 
     assert set(TRACKER_CHOICES) == set(TRACKERS)
