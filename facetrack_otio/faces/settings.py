@@ -138,7 +138,7 @@ class FaceSettings:
     )
     cluster_similarity: float = setting(
         0.0,
-        "cosine similarity to join tracklets into one person (0: the embedder's default)",
+        "cosine similarity to join tracklets into one person (0: the embedder's own)",
         Range(-1, 1),
     )
     min_person_seconds: float = setting(

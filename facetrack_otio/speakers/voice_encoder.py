@@ -20,6 +20,7 @@ import numpy as np
 import torch
 
 from facetrack_otio.media.audio import Samples
+from facetrack_otio.model_packages import INSTALL_HINT
 
 log = logging.getLogger(__name__)
 
@@ -215,4 +216,6 @@ def _runs(windows: Sequence[tuple[float, float]], longest: float = 60.0) -> list
 
 def voice_encoder_unavailable() -> str | None:
     """Why the voice encoder cannot run here (None when it can)."""
-    return None if weights_path() is not None else "the resemblyzer package is not installed"
+    if weights_path() is not None:
+        return None
+    return f"the resemblyzer package is not installed ({INSTALL_HINT})"
