@@ -1,4 +1,5 @@
-"""Every tunable of the pipeline, with its default, in one place.
+"""Every setting, one table per stage: :class:`Settings` joins each stage's settings
+(declared in that stage's ``settings.py`` with :func:`facetrack_otio.setting.setting`).
 
 Defaults were chosen by measurement on the bundled samples (see docs/performance.md and
 docs/accuracy.md). Each stage takes its own part: ``settings.faces``, ``settings.speakers``...

@@ -5,8 +5,11 @@ Stages: :mod:`~facetrack_otio.multicam.shoot` (the files, synced by
 :mod:`~facetrack_otio.multicam.sync`), :mod:`~facetrack_otio.multicam.people` (faces of every
 angle on one clock), :mod:`~facetrack_otio.multicam.mics` (who speaks, by microphone),
 :mod:`~facetrack_otio.multicam.program` (the cut), :mod:`~facetrack_otio.multicam.analysis`
-(all of it in order), :mod:`~facetrack_otio.multicam.timeline` (the OTIO timeline) and
-:mod:`~facetrack_otio.multicam.render` (the program as one video).
+(all of it in order; :func:`analyse_shoot` below reads, syncs and analyses in one call),
+:mod:`~facetrack_otio.multicam.timeline` (the OTIO timeline), its exports
+(:mod:`~facetrack_otio.multicam.export`) and :mod:`~facetrack_otio.multicam.render` (the
+program as one video); :mod:`~facetrack_otio.multicam.deliverable` hands it all to the delivery
+stage.
 """
 
 from __future__ import annotations
