@@ -53,20 +53,24 @@ def _facetrack(root: Path, *words: str) -> None:
         raise SystemExit(f"{' '.join(cmd)}: exit {proc.returncode}: {proc.stderr.strip()}")
 
 
-def record(out: Path, root: Path, inputs: Path | None) -> None:
+def record(out: Path, root: Path, inputs: Path | None, only: set[str] | None = None) -> None:
     """Run the commands of ``root`` into ``out`` and hash what they delivered."""
+    only = only or {"run", "batch", "multicam"}
     videos = sorted((ROOT / "samples").glob("*.mp4"))
     if inputs is not None:
         videos += sorted(p for p in inputs.iterdir() if p.suffix in (".mp4", ".wav"))
-    for video in videos:
+    for video in videos if "run" in only else []:
         print(f"run {video.name}", flush=True)
         _facetrack(root, "run", str(video), "-o", str(out / "run" / video.stem), "--no-render")
     two = [ROOT / "samples" / "two_shot.mp4"]
     if inputs is not None:
         two.append(inputs / "two_shot_sound.wav")
-    print("batch", flush=True)
-    _facetrack(root, "batch", *map(str, two), "-o", str(out / "batch"), "--no-render", "-j", "1")
-    if SHOOT.is_dir():
+    if "batch" in only:
+        print("batch", flush=True)
+        _facetrack(
+            root, "batch", *map(str, two), "-o", str(out / "batch"), "--no-render", "-j", "1"
+        )
+    if SHOOT.is_dir() and "multicam" in only:
         print("multicam two_person", flush=True)
         files = [str(SHOOT / n) for n in ("cam_wide.mp4", "cam_A.mp4", "cam_B.mp4")]
         mics = [f"--mic=A={SHOOT / 'mic_A.wav'}", f"--mic=B={SHOOT / 'mic_B.wav'}"]
@@ -94,9 +98,21 @@ def compare(a: Path, b: Path) -> int:
             state = "DIFFERENT"
         bad += state != "same"
         print(f"{state:10} {name}")
+        if state == "DIFFERENT" and name.endswith(".otio"):
+            print(f"{'':10} metadata: {_metadata_change(a / name, b / name)}")
     same = len(set(ha) | set(hb)) - bad
     print(f"{same} same, {bad} not the same")
     return 1 if bad else 0
+
+
+def _metadata_change(a: Path, b: Path) -> str:
+    """What differs between two timelines' ``metadata["facetrack"]``, by key."""
+    ma = json.loads(a.read_text())["metadata"]["facetrack"]
+    mb = json.loads(b.read_text())["metadata"]["facetrack"]
+    gone = sorted(set(ma) - set(mb))
+    new = sorted(set(mb) - set(ma))
+    changed = sorted(k for k in set(ma) & set(mb) if ma[k] != mb[k])
+    return f"only in the first {gone}, only in the second {new}, changed {changed}"
 
 
 def main() -> int:
@@ -108,6 +124,9 @@ def main() -> int:
     rec.add_argument("out", type=Path)
     rec.add_argument("--root", type=Path, default=ROOT, help="the checkout to run")
     rec.add_argument("--inputs", type=Path, help="the folder `inputs` made")
+    rec.add_argument(
+        "--only", action="append", choices=("run", "batch", "multicam"), help="these commands"
+    )
     cmp = sub.add_parser("compare", help="compare two records")
     cmp.add_argument("a", type=Path)
     cmp.add_argument("b", type=Path)
@@ -116,7 +135,7 @@ def main() -> int:
         make_inputs(args.folder)
         return 0
     if args.what == "record":
-        record(args.out, args.root.resolve(), args.inputs)
+        record(args.out, args.root.resolve(), args.inputs, set(args.only or ()))
         return 0
     return compare(args.a, args.b)
 

@@ -30,13 +30,11 @@ from typing import Any, Protocol
 
 from facetrack_otio.delivery.kinds import kind_of
 from facetrack_otio.errors import InputError
-from facetrack_otio.exports import export_timeline, left_out_note
+from facetrack_otio.exports import Writer, export_timeline, left_out_note
 from facetrack_otio.report.versions import versions
 from facetrack_otio.staging import staging_folder
 
 log = logging.getLogger("facetrack")
-
-Writer = Callable[[Any, Path, str], list[Path]]
 
 
 @dataclass
