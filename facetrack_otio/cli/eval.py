@@ -21,7 +21,7 @@ def add_parser(sub: Any) -> None:
     )
     ev.add_argument("hypothesis", help="RTTM to score")
     ev.add_argument("reference", help="ground-truth RTTM")
-    ev.add_argument("--collar", type=float, default=0.25, help="seconds (default 0.25)")
+    ev.add_argument("--collar", type=float, default=0.25, help="seconds (default %(default)s)")
     ev.add_argument("--json", action="store_true", help="print JSON")
 
 
