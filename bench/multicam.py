@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -256,7 +257,7 @@ def _own_cpu() -> float:
 def baseline_args(analysis: MulticamAnalysis, output: Path, settings: RenderSettings) -> list[str]:
     """One ffmpeg cutting the same shots, with the same sound, into one mp4."""
     fps = analysis.fps
-    start = float(frames(analysis.span[0], fps) / fps)
+    start = Fraction(frames(analysis.span[0], fps)) / fps
     return program_args(
         program_shots(analysis), program_sounds(analysis), output, program_size(analysis),
         fps, start, settings, "libx264", 0,

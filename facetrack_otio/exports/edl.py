@@ -32,7 +32,7 @@ from facetrack_otio.exports.sequence import Sequence
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.speakers.turns import Person
 from facetrack_otio.text import display_name
-from facetrack_otio.timeline.meta import ROLE_SPEAKER, facetrack_md
+from facetrack_otio.timeline.meta import ROLE_PROGRAM, ROLE_SPEAKER, facetrack_md
 
 SUFFIX = ".edl"
 
@@ -159,9 +159,16 @@ def _video_tracks(timeline: otio.schema.Timeline) -> list[otio.schema.Track]:
     return video
 
 
+def program_index(video: list[otio.schema.Track]) -> int:
+    """The video track an EDL holds by default: facetrack's program (the top track of a
+    multicam timeline), else the first."""
+    roles = [facetrack_md(t).get("role") for t in video]
+    return roles.index(ROLE_PROGRAM) if ROLE_PROGRAM in roles else 0
+
+
 def _title(timeline: otio.schema.Timeline, video: list[otio.schema.Track], index: int) -> str:
     name = timeline.name or "Timeline"
-    return name if index == 0 else f"{name} {video[index].name}".rstrip()
+    return name if index == program_index(video) else f"{name} {video[index].name}".rstrip()
 
 
 def pick_track(timeline: otio.schema.Timeline, track: int | str | None = None) -> int:
@@ -173,7 +180,7 @@ def pick_track(timeline: otio.schema.Timeline, track: int | str | None = None) -
         Any timeline.
     track : int or str, optional
         The video track's number, counting from 1 (``V1`` and ``"1"`` too), or its name;
-        the first video track by default.
+        by default facetrack's program track, else the first video track.
 
     Returns
     -------
@@ -186,7 +193,7 @@ def pick_track(timeline: otio.schema.Timeline, track: int | str | None = None) -
     """
     video = _video_tracks(timeline)
     if track is None or str(track).strip() == "":
-        return 0
+        return program_index(video)
     key = str(track).strip()
     number = key[1:] if key[:1] in "Vv" and key[1:].isdigit() else key
     if number.isdigit() and 1 <= int(number) <= len(video):
@@ -203,7 +210,7 @@ def to_string(
     track: int | str | None = None,
     drop_frame: bool | None = None,
 ) -> str:
-    """One video track of ``timeline`` as CMX 3600 text: the first by default.
+    """One video track of ``timeline`` as CMX 3600 text: the program by default.
 
     An EDL holds one video track; :func:`write` writes one file per track, this the one
     asked for (see :func:`pick_track`), titled like :func:`write` titles it.

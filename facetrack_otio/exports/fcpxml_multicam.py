@@ -7,8 +7,9 @@ For Final Cut Pro and DaVinci Resolve:
   each file placed at its synced time on the shoot clock (the multicam's own timeline);
 - the event holds that multicam clip, and a project whose storyline is the program: one
   ``mc-clip`` per shot, its ``mc-source`` choosing the angle on air for the picture and every
-  microphone (or, without any, the room's camera) for the sound. Switching a shot to another
-  angle is one click in the angle viewer; the cut points stay where they are.
+  microphone (or, without any, the room's camera) for the sound, and a marker at each turn
+  start (the same markers as the ``.otio``). Switching a shot to another angle is one click
+  in the angle viewer; the cut points stay where they are.
 
 Times are rational seconds on the program's frame grid; a microphone keeps its sub-frame sync
 (its ``start`` counts samples). The document validates against Apple's FCPXML 1.8 DTD.
@@ -24,7 +25,7 @@ from pathlib import Path
 from facetrack_otio.exports.fcpxml import format_name
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, MIC, ShootFile
-from facetrack_otio.multicam.timeline import frames
+from facetrack_otio.multicam.timeline import ProgramMarker, frames, program_markers
 
 SUFFIX = ".fcpxml"
 VERSION = "1.8"
@@ -200,7 +201,10 @@ def to_string(analysis: MulticamAnalysis) -> str:
     )
     spine = ET.SubElement(sequence, "spine")
     cursor = origin
-    for seg in analysis.program:
+    marks: dict[int, list[ProgramMarker]] = {}
+    for m in program_markers(analysis):
+        marks.setdefault(m.shot, []).append(m)
+    for i, seg in enumerate(analysis.program):
         f0, f1 = frames(seg.start, fps), frames(seg.end, fps)
         if f1 <= f0:
             continue
@@ -228,6 +232,9 @@ def to_string(analysis: MulticamAnalysis) -> str:
             },
         )
         _sources(clip, ids[angle.label], [ids[f.label] for f in sounds])
+        for m in marks.get(i, []):  # in the multicam's own time: the shoot clock
+            attrib = {"start": rational(m.frame * tick), "duration": rational(tick)}
+            ET.SubElement(clip, "marker", {**attrib, "value": m.name})
         cursor = f1
     ET.indent(root, space="    ")
     body = ET.tostring(root, encoding="unicode")

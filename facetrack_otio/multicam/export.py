@@ -41,7 +41,8 @@ def write_edl(
 ) -> list[Path]:
     """``STEM.edl``: the program track, one reel per angle."""
     path = Path(outdir) / f"{stem}{edl.SUFFIX}"
-    atomic_write_text(path, edl.track_edl(timeline, timeline.video_tracks()[0], timeline.name))
+    video = timeline.video_tracks()
+    atomic_write_text(path, edl.track_edl(timeline, video[edl.program_index(video)], timeline.name))
     return [path]
 
 

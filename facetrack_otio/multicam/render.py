@@ -28,12 +28,14 @@ from facetrack_otio.machine import cores
 from facetrack_otio.media.probe import _require
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, ShootFile
-from facetrack_otio.multicam.timeline import frames
+from facetrack_otio.multicam.timeline import frames, mic_placement
 from facetrack_otio.render.clips import RenderSettings, _file_url, _seconds
 from facetrack_otio.render.encoders import resolve_encoder, video_codec_args
 
 # Shots per ffmpeg: each is an input with its own decoder, which costs memory.
 _SHOTS_PER_RUN = 40
+# The program's sound is mixed at this rate.
+_MIX_RATE = 48000
 
 
 @dataclass(frozen=True)
@@ -132,7 +134,7 @@ def video_args(
 
 def audio_args(
     sounds: Sequence[ShootFile],
-    start: float,
+    start: Fraction,
     duration: float,
     output: Path,
     settings: RenderSettings,
@@ -144,8 +146,10 @@ def audio_args(
     ----------
     sounds : sequence of ShootFile
         Microphones (or the room's camera).
-    start, duration : float
-        The program's start on the shoot clock and its length, seconds.
+    start : Fraction
+        The program's start on the shoot clock (its first frame), seconds.
+    duration : float
+        The program's length, seconds.
     output : Path
         The ``.m4a`` to write (AAC).
     settings : RenderSettings
@@ -156,13 +160,15 @@ def audio_args(
     args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y"]
     parts = []
     for i, f in enumerate(sounds):
-        skip = max(0.0, start - f.offset)
-        args += ["-ss", _seconds(skip), "-i", _file_url(f.path)]
+        # Placed to the sample as the timeline places it (mic_placement): the skip at the
+        # file's rate, the delay in samples of the 48 kHz mix.
+        place = mic_placement(f, Fraction(start))
+        args += ["-ss", _seconds(place.seconds_skip), "-i", _file_url(f.path)]
         stream = settings.audio_stream if f.kind == ANGLE else 0
-        delay = max(0, round((f.offset - start) * 1000))
+        delay = round(place.seconds_at * _MIX_RATE)
         parts.append(
-            f"[{i}:a:{stream}]aresample=48000,aformat=channel_layouts=mono,"
-            f"adelay={delay}:all=1[a{i}]"
+            f"[{i}:a:{stream}]aresample={_MIX_RATE},aformat=channel_layouts=mono,"
+            f"adelay={delay}S:all=1[a{i}]"
         )
     mix = "".join(f"[a{i}]" for i in range(len(sounds)))
     d = _seconds(duration)
@@ -183,7 +189,7 @@ def program_args(
     output: Path,
     size: tuple[int, int],
     fps: Fraction,
-    start: float,
+    start: Fraction,
     settings: RenderSettings,
     encoder: str,
     threads: int,
@@ -315,7 +321,7 @@ def render_program(
     n_cores = cores()
     runs = _runs(shots, settings.jobs or max(2, n_cores // 4))
     sounds = program_sounds(analysis)
-    start = float(Fraction(frames(analysis.span[0], fps)) / fps)
+    start = Fraction(frames(analysis.span[0], fps)) / fps
     duration = sum(s.n for s in shots) / float(fps)
     bar = tqdm(total=sum(s.n for s in shots), unit="frame", desc="program", disable=not progress)
     try:
@@ -339,7 +345,7 @@ def _render_runs(
     output: Path,
     size: tuple[int, int],
     fps: Fraction,
-    start: float,
+    start: Fraction,
     duration: float,
     settings: RenderSettings,
     encoder: str,
