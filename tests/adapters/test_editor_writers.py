@@ -200,7 +200,7 @@ def test_a_timeline_made_elsewhere(tmp_path: Path, dtd: etree.DTD) -> None:
     check_fcpxml(fcpxml, timeline, fps, dtd)
     root = etree.fromstring(fcpxml.encode())
     sequence = root.find("library/event/project/sequence")
-    assert sequence.get("tcStart") == "18018/5s" and sequence.get("tcFormat") == "NDF"
+    assert sequence.get("tcStart") == "108108000/30000s" and sequence.get("tcFormat") == "NDF"
     # Markers: a clip's in its source time (also on a lane), the timeline's on the gap under it.
     seq_start = 108000
     marks = {
@@ -276,7 +276,7 @@ def test_an_edl_read_by_cmx_3600(tmp_path: Path, dtd: etree.DTD) -> None:
     assert assets == {n: f"file:///{n}" for n in ("A001C003", "A001C004", "BL")}  # offline
     spine = root.find("library/event/project/sequence/spine")
     assert [e.tag for e in spine] == ["asset-clip", "transition", *["asset-clip"] * 3]
-    assert spine.find("transition").get("duration") == "1001/1000s"  # 30 frames
+    assert spine.find("transition").get("duration") == "30030/30000s"  # 30 frames
     assert root.find("library/event/project/sequence").get("tcFormat") == "DF"
     # The transition takes no time: the clips keep their cuts.
     assert layout(root) == expected_layout(timeline, NTSC)
