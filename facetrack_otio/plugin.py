@@ -31,8 +31,9 @@ FALLBACK: dict[str, Any] = {
             "suffixes": ["mp4", "mov", "m4v", "mkv", "avi", "webm"],
         },
         # The writers claim no suffix: OTIO takes the first adapter listing a suffix, whether
-        # it reads or not, so claiming .fcpxml, .xml or .edl would take reading those files
-        # away from fcpx_xml, fcp_xml and cmx_3600. They are named instead (-O NAME).
+        # it reads or not, so claiming .fcpxml or .xml would take reading those files away
+        # from fcpx_xml and fcp_xml. They are named instead (-O NAME). facetrack_edl reads
+        # too (cmx_3600 at the exact NTSC rate), so it takes .edl.
         {
             "OTIO_SCHEMA": "Adapter.1",
             "name": "facetrack_fcpxml",
@@ -49,7 +50,7 @@ FALLBACK: dict[str, Any] = {
             "OTIO_SCHEMA": "Adapter.1",
             "name": "facetrack_edl",
             "filepath": "adapters/facetrack_edl.py",
-            "suffixes": [],
+            "suffixes": ["edl"],
         },
     ],
     "schemadefs": [],

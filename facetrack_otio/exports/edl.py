@@ -19,10 +19,12 @@ rate and OTIO assumes 24 fps otherwise.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
@@ -236,6 +238,37 @@ def to_string(
     video = _video_tracks(timeline)
     index = pick_track(timeline, track)
     return track_edl(timeline, video[index], _title(timeline, video, index), drop_frame)
+
+
+def timecode_rate(rate: Any) -> float:
+    """An EDL's rate as SMPTE timecode counts it: ``29.97`` (as people write it) is
+    30000/1001, ``23.976`` 24000/1001, ``59.94`` 60000/1001; a standard rate stays.
+
+    Raises
+    ------
+    InputError
+        On a rate that is not a number, or that no timecode counts at.
+    """
+    try:
+        value = float(rate)
+    except (TypeError, ValueError):
+        raise InputError(f"EDL rate {rate!r} is not a number") from None
+    nearest = otio.opentime.RationalTime.nearest_valid_timecode_rate(value)
+    if not math.isfinite(value) or abs(nearest - value) > 0.01:
+        raise InputError(f"EDL rate {rate!r}: SMPTE timecode has no such rate")
+    return nearest
+
+
+def read_text(text: str, rate: Any = 24, **options: Any) -> otio.schema.Timeline:
+    """An EDL read by OTIO's ``cmx_3600`` reader at the exact timecode rate of ``rate``.
+
+    OTIO refuses timecode at 29.97 as written (only 29.97002997... counts), so ``rate=29.97``
+    failed there; here it reads at 30000/1001. ``options`` go to the reader as they are
+    (``ignore_timecode_mismatch``).
+    """
+    return otio.adapters.read_from_string(
+        text, adapter_name="cmx_3600", rate=timecode_rate(rate), **options
+    )
 
 
 def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:

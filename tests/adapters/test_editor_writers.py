@@ -322,3 +322,18 @@ def test_a_collection_of_one_timeline_is_written(tmp_path: Path) -> None:
     path = tmp_path / "cut.fcpxml"
     otio.adapters.write_to_file(collection, str(path), adapter_name="facetrack_fcpxml")
     assert path.read_text() == otio.adapters.write_to_string(foreign_timeline(), "facetrack_fcpxml")
+
+
+def test_an_edl_at_29_97_as_written(tmp_path: Path) -> None:
+    # OTIO refuses timecode at 29.97 as people write it; the EDL adapter reads it at
+    # 30000/1001, so the command docs/editors.md gives works.
+    edl = tmp_path / "cut.edl"
+    edl.write_text(EDL)
+    out = tmp_path / "cut.xml"
+    proc = otioconvert("-i", str(edl), "-a", "rate=29.97", "-o", str(out), "-O", "facetrack_fcp7")
+    assert proc.returncode == 0, proc.stderr
+    back = otio.adapters.read_from_file(str(out), adapter_name="fcp_xml")
+    mine = otio.adapters.read_from_string(EDL, adapter_name="cmx_3600", rate=float(NTSC))
+    assert [c.range_in_parent() for c in back.video_tracks()[0].find_clips()] == [
+        c.range_in_parent() for c in mine.video_tracks()[0].find_clips()
+    ]
