@@ -8,6 +8,8 @@ fcpxml     STEM.fcpxml      Final Cut Pro, Resolve: a multicam clip, cut by ``mc
 fcp7       STEM.xml         Premiere Pro: program, disabled angle tracks, a multiclip
 edl        STEM.edl         the program cut (CMX 3600), one reel per angle
 rttm       STEM.rttm        who speaks when, on the shoot clock
+mlt        STEM.mlt         Shotcut, melt: the timeline's tracks, program on top
+kdenlive   STEM.kdenlive    Kdenlive: the same
 =========  ===============  ==========================================================
 
 Like the single-video exports, each is made from the timeline, so a saved ``.otio`` exports
@@ -28,6 +30,8 @@ from facetrack_otio.exports import (
     export_timeline,
     fcp7_multicam,
     fcpxml_multicam,
+    kdenlive,
+    mlt,
     otio_json,
 )
 from facetrack_otio.exports.rttm import write_rttm
@@ -78,6 +82,8 @@ FORMATS: dict[str, Writer] = {
     "fcp7": _writer(fcp7_multicam.SUFFIX, fcp7_multicam.to_string),
     "edl": write_edl,
     "rttm": write_rttm_file,
+    "mlt": mlt.write,
+    "kdenlive": kdenlive.write,
 }
 
 

@@ -87,6 +87,7 @@ def test_every_output_is_written(run) -> None:
     names = {Path(p).name for p in summary["outputs"]}
     stem = "interview"  # the folder the first file is in
     assert {f"{stem}.otio", f"{stem}.fcpxml", f"{stem}.xml", f"{stem}.edl", f"{stem}.rttm",
+            f"{stem}.mlt", f"{stem}.kdenlive",
             f"{stem}.program.mp4", "report.html", "report.png"} <= names  # fmt: skip
     assert all(Path(p).is_file() for p in summary["outputs"])
     assert not [p for p in out.iterdir() if p.name.startswith(".")]

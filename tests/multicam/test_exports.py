@@ -41,7 +41,8 @@ def exported(analysis: MulticamAnalysis, tmp_path_factory: pytest.TempPathFactor
     out = tmp_path_factory.mktemp("exports")
     written = export_multicam(multicam_timeline(analysis), out, "shoot")
     assert sorted(p.name for p in written) == [
-        "shoot.edl", "shoot.fcpxml", "shoot.otio", "shoot.rttm", "shoot.xml",
+        "shoot.edl", "shoot.fcpxml", "shoot.kdenlive", "shoot.mlt", "shoot.otio",
+        "shoot.rttm", "shoot.xml",
     ]  # fmt: skip
     return out
 
@@ -209,5 +210,5 @@ def test_fifteen_fps_leaves_timecode_formats_out(
 ) -> None:
     slow = dataclasses.replace(with_mics, fps=Fraction(15))
     written = export_multicam(multicam_timeline(slow), tmp_path, "s", skip_unsupported=True)
-    assert sorted(p.suffix for p in written) == [".fcpxml", ".otio", ".rttm"]
+    assert sorted(p.suffix for p in written) == [".fcpxml", ".kdenlive", ".mlt", ".otio", ".rttm"]
     assert fcpxml_multicam.to_string(slow).count("<mc-clip") == len(slow.program) + 1
