@@ -59,7 +59,7 @@ def _bin(root: ET.Element, lay: Layout) -> dict[str, int]:
         ids[key] = len(ids) + 2  # Kdenlive's ids start after its own folder (1)
         el = ET.SubElement(root, "producer", {"id": f"bin{ids[key]}"})
         prop(el, "resource", media.resource)
-        prop(el, "mlt_service", "color" if media.offline else "avformat-novalidate")
+        prop(el, "mlt_service", "color" if media.offline else "avformat")
         prop(el, "kdenlive:clipname", media.name)
         prop(el, "kdenlive:id", ids[key])
         prop(el, "kdenlive:folderid", -1)

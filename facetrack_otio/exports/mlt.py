@@ -334,7 +334,7 @@ def producer(
         prop(el, "mlt_service", "color")
     else:
         prop(el, "resource", media.resource)
-        prop(el, "mlt_service", "avformat-novalidate")
+        prop(el, "mlt_service", "avformat")
     # Picture only on a video track, sound only on an audio track; nothing when disabled.
     if not video or not entry.enabled:
         prop(el, "set.test_image", 1)
