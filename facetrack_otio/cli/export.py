@@ -26,8 +26,8 @@ def add_parser(sub: Any) -> None:
         action="append",
         metavar="FORMAT",
         help="otio, fcpxml, fcp7, edl, rttm, mlt, kdenlive or all; repeat or separate by "
-        "commas (default: every format that holds the timeline's rate: no edl or fcp7 at 15 fps, which has no "
-        "SMPTE timecode)",
+        "commas (default: every format that holds the timeline's rate: no edl or fcp7 at "
+        "15 fps, which has no SMPTE timecode)",
     )
     exp.add_argument("-o", "--output", metavar="OUTDIR", help="default: the timeline's folder")
 
