@@ -173,10 +173,11 @@ def audio_args(
     mix = "".join(f"[a{i}]" for i in range(len(sounds)))
     d = _seconds(duration)
     # Microphones sum at their own level (each is mostly its wearer); the limiter only keeps
-    # two people laughing at once from clipping.
+    # two people laughing at once from clipping, its look-ahead compensated (else it puts the
+    # sound 5 ms late).
     parts.append(
         f"{mix}amix=inputs={len(sounds)}:normalize=0:duration=longest,"
-        f"alimiter=limit=0.97:level=disabled,apad=whole_dur={d},atrim=end={d}[aout]"
+        f"alimiter=limit=0.97:level=disabled:latency=1,apad=whole_dur={d},atrim=end={d}[aout]"
     )
     args += ["-filter_complex", ";".join(parts), "-map", "[aout]"]
     args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-t", d, _file_url(output)]
