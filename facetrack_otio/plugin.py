@@ -52,6 +52,18 @@ FALLBACK: dict[str, Any] = {
             "filepath": "adapters/facetrack_edl.py",
             "suffixes": ["edl"],
         },
+        {
+            "OTIO_SCHEMA": "Adapter.1",
+            "name": "facetrack_mlt",
+            "filepath": "adapters/facetrack_mlt.py",
+            "suffixes": [],
+        },
+        {
+            "OTIO_SCHEMA": "Adapter.1",
+            "name": "facetrack_kdenlive",
+            "filepath": "adapters/facetrack_kdenlive.py",
+            "suffixes": [],
+        },
     ],
     "schemadefs": [],
     "media_linkers": [],

@@ -337,3 +337,18 @@ def test_an_edl_at_29_97_as_written(tmp_path: Path) -> None:
     assert [c.range_in_parent() for c in back.video_tracks()[0].find_clips()] == [
         c.range_in_parent() for c in mine.video_tracks()[0].find_clips()
     ]
+
+
+@pytest.mark.parametrize("adapter", ["facetrack_mlt", "facetrack_kdenlive"])
+def test_mlt_and_kdenlive_writers_by_name(two_turns: Path, tmp_path: Path, adapter: str) -> None:
+    from facetrack_otio.exports import kdenlive, mlt
+
+    suffix = {"facetrack_mlt": ".mlt", "facetrack_kdenlive": ".kdenlive"}[adapter]
+    out = tmp_path / f"talk{suffix}"
+    proc = otioconvert("-i", str(two_turns), "-o", str(out), "-O", adapter)
+    assert proc.returncode == 0, proc.stderr
+    timeline = otio.adapters.read_from_file(str(two_turns))
+    writer = {"facetrack_mlt": mlt, "facetrack_kdenlive": kdenlive}[adapter]
+    assert out.read_text() == writer.to_string(timeline)
+    with pytest.raises(InputError, match="unknown writer argument"):
+        otio.adapters.write_to_string(timeline, adapter, colour="red")

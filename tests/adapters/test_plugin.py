@@ -16,7 +16,8 @@ from tests.adapters.conftest import ROOT
 
 ADAPTER = ROOT / "adapters" / "facetrack.py"
 SUFFIXES = ["mp4", "mov", "m4v", "mkv", "avi", "webm"]
-WRITERS = ["facetrack_fcpxml", "facetrack_fcp7", "facetrack_edl"]
+WRITERS = ["facetrack_fcpxml", "facetrack_fcp7", "facetrack_edl", "facetrack_mlt"]
+WRITERS += ["facetrack_kdenlive"]
 BIN = Path(sys.executable).parent
 
 
