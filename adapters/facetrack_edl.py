@@ -3,9 +3,9 @@
 The same writer as ``facetrack export -f edl`` (:mod:`facetrack_otio.exports.edl`): OTIO's
 ``cmx_3600`` writer at the timeline's exact rate, then timecode drop-frame only where it should
 be, with an ``FCM:`` line, record timecode from the timeline's start, reels without spaces and
-a ``SOURCE FILE`` comment to relink by. An EDL holds one video track: this writes the first
-(``facetrack export`` writes one EDL per video track), or the one ``track`` names. It writes
-any OTIO timeline, not only facetrack's.
+a ``SOURCE FILE`` comment to relink by. An EDL holds one video track: this writes facetrack's
+program (else the first; ``facetrack export`` writes one EDL per video track), or the one
+``track`` names. It writes any OTIO timeline, not only facetrack's.
 
 It also reads, with OTIO's own ``cmx_3600`` reader at the exact timecode rate of the ``rate``
 given (``29.97`` is 30000/1001, which OTIO alone refuses), so it claims the ``.edl`` suffix
@@ -56,7 +56,7 @@ def write_to_string(
 ) -> str:
     """One video track of the timeline (or of a collection's one timeline) as CMX 3600 text.
 
-    ``track``: its number from 1, ``V2``, or its name (default: the first video track);
+    ``track``: its number from 1, ``V2``, or its name (default: the program, else the first);
     ``drop_frame``: ``auto`` (default), ``true`` or ``false``. Any other argument is refused
     (``InputError``), as are a missing track and a rate without SMPTE timecode (15 fps).
     """
