@@ -2,7 +2,7 @@
 
 Kdenlive saves its projects as MLT XML with its own conventions; this writes the timeline laid
 out by :func:`facetrack_otio.exports.mlt.layout` (same profile, tracks, in points, sub-frame
-sound and disabled clips as the ``.mlt``) in that shape, as Kdenlive 22.12 saves a project:
+sound and disabled clips as the ``.mlt``) in the shape of Kdenlive 22.12's project files:
 
 - the bin (``main_bin``) holds one clip per file, its ``kdenlive:id`` shared by every use of
   it on the timeline, and the document's properties;
@@ -14,7 +14,8 @@ sound and disabled clips as the ``.mlt``) in that shape, as Kdenlive 22.12 saves
   person in facetrack's timelines) is a guide category of that colour, named after the first
   marker of it.
 
-The file also plays in ``melt`` (and ``kdenlive_render``) as it is.
+The file also plays in ``melt`` as it is (the tests render it so); it was not opened in the
+Kdenlive application here.
 """
 
 from __future__ import annotations

@@ -9,10 +9,12 @@ by OTIO's own readers, go the same way to MLT.
 from __future__ import annotations
 
 import json
+import subprocess
 import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
+import numpy as np
 import opentimelineio as otio
 import pytest
 
@@ -122,3 +124,24 @@ def test_edl_read_back_plays_the_same_in_melt(
     n = len(got)
     want = engine.expected_frames(timeline, {source.resolve().as_uri(): 1}, fps, n)
     assert engine.check_frames(got, want) == (n, n)
+
+
+@pytest.mark.parametrize("fmt", WRITERS)
+def test_a_sound_alone_is_heard_once(fmt: str, tmp_path: Path) -> None:
+    # A podcast's timeline holds its sound three times (program, speakers, the uncut sound):
+    # the program is heard, the others are there muted.
+    wav = tmp_path / "pod.wav"
+    subprocess.run(
+        ["ffmpeg", "-nostdin", "-v", "error", "-i", str(SAMPLES / "two_shot.mp4"), "-vn",
+         "-c:a", "pcm_s16le", "-ar", "48000", "-ac", "1", "-t", "10", str(wav)],
+        check=True,
+    )  # fmt: skip
+    turns = [t for t in rttm_turns("two_shot") if t.end < 10]
+    timeline = build_timeline(probe(wav), turns, people(1, 2))
+    assert {t.kind for t in timeline.tracks} == {otio.schema.TrackKind.Audio}
+    [project] = WRITERS[fmt].write(timeline, tmp_path, "pod")
+    heard = engine.sound_of(engine.melt(project, tmp_path / "pod.nut"))
+    original = engine.sound_of(wav)
+    n = min(len(heard), len(original))
+    assert engine.lag(heard, original) == 0
+    assert float(np.std(heard[:n]) / np.std(original[:n])) == pytest.approx(1, abs=0.01)
