@@ -255,7 +255,7 @@ def layout(timeline: otio.schema.Timeline) -> Layout:
         When the timeline has no track or holds a nested composition.
     """
     seq = Sequence.of(timeline)
-    fps = _program_fps(timeline, seq.fps)
+    fps = seq.fps
     kinds = (otio.schema.TrackKind.Video, otio.schema.TrackKind.Audio)
     tracks = [t for t in timeline.tracks if t.kind in kinds]
     if not tracks:
@@ -271,16 +271,6 @@ def layout(timeline: otio.schema.Timeline) -> Layout:
     return Layout(
         seq.name, fps, width, height, seq.start, planned, sorted(marks, key=lambda m: m.frame)
     )
-
-
-def _program_fps(timeline: otio.schema.Timeline, fps: Fraction) -> Fraction:
-    # A multicam timeline keeps the program's rate in its metadata (its first track may be an
-    # angle of another rate).
-    stored = facetrack_md(timeline).get("fps")
-    try:
-        return Fraction(str(stored)) if stored else fps
-    except (ValueError, ZeroDivisionError):
-        return fps
 
 
 def profile(lay: Layout) -> ET.Element:

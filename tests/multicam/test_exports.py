@@ -212,3 +212,23 @@ def test_fifteen_fps_leaves_timecode_formats_out(
     written = export_multicam(multicam_timeline(slow), tmp_path, "s", skip_unsupported=True)
     assert sorted(p.suffix for p in written) == [".fcpxml", ".kdenlive", ".mlt", ".otio", ".rttm"]
     assert fcpxml_multicam.to_string(slow).count("<mc-clip") == len(slow.program) + 1
+
+
+@pytest.mark.parametrize(
+    "rate", ["24000/1001", "24", "25", "30000/1001", "30", "50", "60000/1001", "60", "15"]
+)
+def test_fcpxml_is_dtd_valid_at_every_rate(with_mics: MulticamAnalysis, rate: str) -> None:
+    from lxml import etree
+
+    shoot = dataclasses.replace(with_mics, fps=Fraction(rate))
+    root = etree.fromstring(fcpxml_multicam.to_string(shoot).encode())
+    dtd = etree.DTD(str(DTD_DIR / "FCPXMLv1_8.dtd"))
+    assert dtd.validate(root), dtd.error_log.filter_from_errors()
+    # Every time over a frame duration's (or, for a microphone, the sample rate's) denominator.
+    dens = {Fraction(f.get("frameDuration")[:-1]).denominator for f in root.iter("format")}
+    for el in root.iter():
+        for attr in ("offset", "start", "duration", "tcStart"):
+            value = el.get(attr)
+            if value is not None and "/" in value:
+                den = int(value[:-1].split("/")[1])
+                assert den in {*dens, 48000}, (el.tag, attr, value)
