@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from fractions import Fraction
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ from facetrack_otio.cache import AnalysisCache  # noqa: E402
 from facetrack_otio.eval.der import diarization_error_rate  # noqa: E402
 from facetrack_otio.eval.program import ProgramScores, score_program  # noqa: E402
 from facetrack_otio.multicam import analyse_shoot  # noqa: E402
+from facetrack_otio.multicam.placement import frames  # noqa: E402
 from facetrack_otio.multicam.program import CLOSE_UP, WIDE, AngleView, cut_program  # noqa: E402
 from facetrack_otio.multicam.render import (  # noqa: E402
     program_args,
@@ -49,7 +51,7 @@ from facetrack_otio.multicam.render import (  # noqa: E402
 )
 from facetrack_otio.multicam.result import MulticamAnalysis  # noqa: E402
 from facetrack_otio.multicam.settings import MulticamSettings  # noqa: E402
-from facetrack_otio.multicam.timeline import frames, read_multicam  # noqa: E402
+from facetrack_otio.multicam.timeline import read_multicam  # noqa: E402
 from facetrack_otio.render.clips import RenderSettings  # noqa: E402
 from facetrack_otio.speakers.turns import SpeakerTurn  # noqa: E402
 from facetrack_otio.timeline.read import load_timeline  # noqa: E402
@@ -256,7 +258,7 @@ def _own_cpu() -> float:
 def baseline_args(analysis: MulticamAnalysis, output: Path, settings: RenderSettings) -> list[str]:
     """One ffmpeg cutting the same shots, with the same sound, into one mp4."""
     fps = analysis.fps
-    start = float(frames(analysis.span[0], fps) / fps)
+    start = Fraction(frames(analysis.span[0], fps)) / fps
     return program_args(
         program_shots(analysis), program_sounds(analysis), output, program_size(analysis),
         fps, start, settings, "libx264", 0,

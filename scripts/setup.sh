@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Installs what facetrack-otio needs on a fresh Debian machine: ffmpeg and chromium (apt),
+# Installs what facetrack-otio needs on a fresh Debian machine: ffmpeg, chromium and melt (apt),
 # a .venv with the pinned packages, and the project itself (editable).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# ffmpeg does the media work; chromium (headless) lets the tests open the HTML report.
+# ffmpeg does the media work; chromium (headless) lets the tests open the HTML report; melt
+# (MLT, the engine of Shotcut and Kdenlive) lets them render the .mlt and .kdenlive exports.
 missing=()
 if ! command -v ffmpeg >/dev/null 2>&1 || ! command -v ffprobe >/dev/null 2>&1; then
   missing+=(ffmpeg)
+fi
+if ! command -v melt >/dev/null 2>&1; then
+  missing+=(melt)
 fi
 if [ ! -x /usr/bin/chromium ] && ! command -v chromium >/dev/null 2>&1; then
   missing+=(chromium)

@@ -70,6 +70,8 @@ ALL_FILES = {
     "two_shot.speaker-1.edl",
     "two_shot.speaker-2.edl",
     "two_shot.rttm",
+    "two_shot.mlt",
+    "two_shot.kdenlive",
 }
 
 

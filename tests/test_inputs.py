@@ -305,7 +305,9 @@ def test_a_rate_without_timecode_writes_every_format_that_holds_it(
     again = tmp_path / "again"
     proc = facetrack("-q", "export", str(out / "fps15.otio"), "-o", str(again))
     assert proc.returncode == 0, proc.stderr
-    assert sorted(p.name for p in again.iterdir()) == ["fps15.fcpxml", "fps15.otio", "fps15.rttm"]
+    assert sorted(p.name for p in again.iterdir()) == [
+        "fps15.fcpxml", "fps15.kdenlive", "fps15.mlt", "fps15.otio", "fps15.rttm",
+    ]  # fmt: skip
     proc = facetrack("export", str(out / "fps15.otio"), "-f", "edl", "-o", str(tmp_path / "x"))
     assert_refused(proc, "EDL", "15 fps")
     assert not (tmp_path / "x").exists()

@@ -15,8 +15,9 @@ def add_parser(sub: Any) -> None:
         "export",
         help="export a facetrack .otio timeline to editor formats",
         description="Write the timeline as otio, fcpxml (Final Cut Pro, Resolve), fcp7 "
-        "(Premiere), edl (the program and one per speaker) and/or rttm, named after the "
-        "timeline file, e.g. `facetrack export out/talk.otio -f fcpxml -o for-resolve/`.",
+        "(Premiere), edl (the program and one per speaker), rttm, mlt (Shotcut) and/or "
+        "kdenlive, named after the timeline file, e.g. "
+        "`facetrack export out/talk.otio -f fcpxml -o for-resolve/`.",
     )
     exp.add_argument("timeline", help="a .otio written by facetrack")
     exp.add_argument(
@@ -24,9 +25,9 @@ def add_parser(sub: Any) -> None:
         "-f",
         action="append",
         metavar="FORMAT",
-        help="otio, fcpxml, fcp7, edl, rttm or all; repeat or separate by commas (default: "
-        "every format that holds the timeline's rate: no edl or fcp7 at 15 fps, which has no "
-        "SMPTE timecode)",
+        help="otio, fcpxml, fcp7, edl, rttm, mlt, kdenlive or all; repeat or separate by "
+        "commas (default: every format that holds the timeline's rate: no edl or fcp7 at "
+        "15 fps, which has no SMPTE timecode)",
     )
     exp.add_argument("-o", "--output", metavar="OUTDIR", help="default: the timeline's folder")
 

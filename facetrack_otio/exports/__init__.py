@@ -8,6 +8,8 @@ fcpxml     STEM.fcpxml                  Final Cut Pro, DaVinci Resolve (FCPXML 1
 fcp7       STEM.xml                     Premiere Pro, Resolve (FCP7 XML)
 edl        STEM.edl, STEM.<label>.edl   anything that reads CMX 3600 (one track each)
 rttm       STEM.rttm                    diarization tools (who speaks when)
+mlt        STEM.mlt                     Shotcut, melt (MLT XML)
+kdenlive   STEM.kdenlive                Kdenlive
 =========  ===========================  ==============================================
 
 Every writer takes the timeline (not the analysis), so a saved ``.otio`` can be exported
@@ -26,7 +28,7 @@ from pathlib import Path
 import opentimelineio as otio
 
 from facetrack_otio.errors import InputError
-from facetrack_otio.exports import edl, fcp7, fcpxml, otio_json
+from facetrack_otio.exports import edl, fcp7, fcpxml, kdenlive, mlt, otio_json
 from facetrack_otio.exports.rttm import write_rttm
 from facetrack_otio.fsutil import fit_name
 from facetrack_otio.timeline.meta import timeline_fps
@@ -71,6 +73,8 @@ FORMATS: dict[str, Writer] = {
     "fcp7": fcp7.write,
     "edl": edl.write,
     "rttm": write_rttm_file,
+    "mlt": mlt.write,
+    "kdenlive": kdenlive.write,
 }
 
 # Other names people use for the same formats.
@@ -83,6 +87,7 @@ ALIASES = {
     "premiere": "fcp7",
     "cmx": "edl",
     "cmx_3600": "edl",
+    "shotcut": "mlt",
 }
 
 

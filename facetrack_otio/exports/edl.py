@@ -19,10 +19,12 @@ rate and OTIO assumes 24 fps otherwise.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlparse
 
 import opentimelineio as otio
@@ -32,7 +34,7 @@ from facetrack_otio.exports.sequence import Sequence
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.speakers.turns import Person
 from facetrack_otio.text import display_name
-from facetrack_otio.timeline.meta import ROLE_SPEAKER, facetrack_md
+from facetrack_otio.timeline.meta import ROLE_PROGRAM, ROLE_SPEAKER, facetrack_md
 
 SUFFIX = ".edl"
 
@@ -159,9 +161,16 @@ def _video_tracks(timeline: otio.schema.Timeline) -> list[otio.schema.Track]:
     return video
 
 
+def program_index(video: list[otio.schema.Track]) -> int:
+    """The video track an EDL holds by default: facetrack's program (the top track of a
+    multicam timeline), else the first."""
+    roles = [facetrack_md(t).get("role") for t in video]
+    return roles.index(ROLE_PROGRAM) if ROLE_PROGRAM in roles else 0
+
+
 def _title(timeline: otio.schema.Timeline, video: list[otio.schema.Track], index: int) -> str:
     name = timeline.name or "Timeline"
-    return name if index == 0 else f"{name} {video[index].name}".rstrip()
+    return name if index == program_index(video) else f"{name} {video[index].name}".rstrip()
 
 
 def pick_track(timeline: otio.schema.Timeline, track: int | str | None = None) -> int:
@@ -173,7 +182,7 @@ def pick_track(timeline: otio.schema.Timeline, track: int | str | None = None) -
         Any timeline.
     track : int or str, optional
         The video track's number, counting from 1 (``V1`` and ``"1"`` too), or its name;
-        the first video track by default.
+        by default facetrack's program track, else the first video track.
 
     Returns
     -------
@@ -186,7 +195,7 @@ def pick_track(timeline: otio.schema.Timeline, track: int | str | None = None) -
     """
     video = _video_tracks(timeline)
     if track is None or str(track).strip() == "":
-        return 0
+        return program_index(video)
     key = str(track).strip()
     number = key[1:] if key[:1] in "Vv" and key[1:].isdigit() else key
     if number.isdigit() and 1 <= int(number) <= len(video):
@@ -203,7 +212,7 @@ def to_string(
     track: int | str | None = None,
     drop_frame: bool | None = None,
 ) -> str:
-    """One video track of ``timeline`` as CMX 3600 text: the first by default.
+    """One video track of ``timeline`` as CMX 3600 text: the program by default.
 
     An EDL holds one video track; :func:`write` writes one file per track, this the one
     asked for (see :func:`pick_track`), titled like :func:`write` titles it.
@@ -229,6 +238,37 @@ def to_string(
     video = _video_tracks(timeline)
     index = pick_track(timeline, track)
     return track_edl(timeline, video[index], _title(timeline, video, index), drop_frame)
+
+
+def timecode_rate(rate: Any) -> float:
+    """An EDL's rate as SMPTE timecode counts it: ``29.97`` (as people write it) is
+    30000/1001, ``23.976`` 24000/1001, ``59.94`` 60000/1001; a standard rate stays.
+
+    Raises
+    ------
+    InputError
+        On a rate that is not a number, or that no timecode counts at.
+    """
+    try:
+        value = float(rate)
+    except (TypeError, ValueError):
+        raise InputError(f"EDL rate {rate!r} is not a number") from None
+    nearest = otio.opentime.RationalTime.nearest_valid_timecode_rate(value)
+    if not math.isfinite(value) or abs(nearest - value) > 0.01:
+        raise InputError(f"EDL rate {rate!r}: SMPTE timecode has no such rate")
+    return nearest
+
+
+def read_text(text: str, rate: Any = 24, **options: Any) -> otio.schema.Timeline:
+    """An EDL read by OTIO's ``cmx_3600`` reader at the exact timecode rate of ``rate``.
+
+    OTIO refuses timecode at 29.97 as written (only 29.97002997... counts), so ``rate=29.97``
+    failed there; here it reads at 30000/1001. ``options`` go to the reader as they are
+    (``ignore_timecode_mismatch``).
+    """
+    return otio.adapters.read_from_string(
+        text, adapter_name="cmx_3600", rate=timecode_rate(rate), **options
+    )
 
 
 def write(timeline: otio.schema.Timeline, outdir: str | os.PathLike[str], stem: str) -> list[Path]:

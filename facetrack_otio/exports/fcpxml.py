@@ -29,8 +29,10 @@ the ``.otio`` file. A nested composition (compound clip) is refused (:meth:`Sequ
 from __future__ import annotations
 
 import bisect
+import itertools
 import os
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -69,14 +71,18 @@ def format_name(width: int, height: int, fps: Fraction) -> str | None:
     return f"FFVideoFormat{size}{rate}" if size and rate else None
 
 
-def fcp_time(frames: int, fps: Fraction) -> str:
-    """An FCPXML time value: ``frames`` at ``fps`` as a rational number of seconds."""
-    t = Fraction(frames) / fps
-    if t == 0:
-        return "0s"
-    if t.denominator == 1:
-        return f"{t.numerator}s"
-    return f"{t.numerator}/{t.denominator}s"
+def fcp_time(count: int, rate: Fraction) -> str:
+    """An FCPXML time value: ``count`` frames (or samples) at ``rate``, in seconds over the
+    frame duration's denominator, as Final Cut writes them (``115/25s``, ``3003/30000s``,
+    whole seconds as ``5s``).
+
+    Not reduced: OTIO's ``fcpx_xml`` reader, among others, takes a reduced fraction
+    (``23/5s``) for a time of another frame grid and puts the clip a frame early.
+    """
+    num = count * rate.denominator
+    if num % rate.numerator == 0:
+        return f"{num // rate.numerator}s"
+    return f"{num}/{rate.numerator}s"
 
 
 @dataclass
@@ -336,11 +342,22 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
     def parent_at(frame: int) -> int:
         return max(0, bisect.bisect_right(offsets, frame) - 1)
 
+    offsets = [p[2] for p in parents]
+    # Sound under the storyline is cut where the storyline cuts, each piece on the item above
+    # it, as Final Cut keeps the sound of a bladed clip: deleting or moving a clip takes only
+    # its own sound. A piece that plays the storyline clip's own media at the same source
+    # time is that clip's sound (srcEnable="all"), as a clip cut from one recording is.
+    loose: list[tuple[int, otio.schema.Marker]] = []  # (frame in track time, marker)
+    for n, (lane, items, kind) in enumerate(lanes):
+        if lane < 0:
+            pieces = _split(items, offsets)
+            for it in [it for it in items if it.is_clip]:
+                loose += [(it.offset + _at(seq, m) - it.start, m) for m in it.item.markers]
+            lanes[n] = (lane, [it for it in pieces if not _fold(it, parents, parent_at)], kind)
+
     # Anchored lanes: speakers (other video tracks) above, audio below, each clip on the
     # storyline item under its start; clip markers travel with their clip.
-    offsets = [p[2] for p in parents]
     anchored: dict[int, list[ET.Element]] = {i: [] for i in range(len(parents))}
-    loose: list[tuple[int, otio.schema.Marker]] = []  # (frame in track time, marker)
     for lane, items, kind in lanes:
         for it in items:
             if not it.is_clip:
@@ -349,8 +366,9 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
             p = parent_at(it.offset)
             _, _, p_offset, p_start = parents[p]
             el = w.clip(it, lane, p_start + it.offset - p_offset, kind)
-            for marker in sorted(it.item.markers, key=lambda m: _at(seq, m)):
-                el.append(w.marker(marker, _at(seq, marker)))
+            if lane > 0:  # a piece of sound left its markers with the storyline, above
+                for marker in sorted(it.item.markers, key=lambda m: _at(seq, m)):
+                    el.append(w.marker(marker, _at(seq, marker)))
             anchored[p].append(el)
 
     # Markers: a clip's or gap's own in its time; the tracks' and the timeline's (track time)
@@ -395,6 +413,39 @@ def to_string(timeline: otio.schema.Timeline, drop_frame: bool | None = None) ->
     ET.indent(w.root, space="    ")
     body = ET.tostring(w.root, encoding="unicode")
     return '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE fcpxml>\n\n' + body + "\n"
+
+
+def _split(items: list[_Item], cuts: list[int]) -> list[_Item]:
+    """Clips cut at the storyline's item starts ``cuts`` (gaps and transitions dropped)."""
+    out = []
+    for it in items:
+        if not it.is_clip:
+            continue
+        edges = [it.offset, *(c for c in cuts if it.offset < c < it.end), it.end]
+        for a, b in itertools.pairwise(edges):
+            out.append(_Item(it.item, a, b - a, it.start + a - it.offset))
+    return out
+
+
+def _fold(
+    piece: _Item,
+    parents: list[tuple[ET.Element, _Item | None, int, int]],
+    parent_at: Callable[[int], int],
+) -> bool:
+    """Make ``piece`` of sound the sound of the storyline clip above it, when it is the same
+    media at the same source time over the whole clip; say whether it did."""
+    el, above, _, _ = parents[parent_at(piece.offset)]
+    if (
+        above is None
+        or not above.is_clip
+        or el.get("srcEnable") not in ("video", "all")
+        or (above.offset, above.duration, above.start)
+        != (piece.offset, piece.duration, piece.start)
+        or _media(above.item)[0] != _media(piece.item)[0]
+    ):
+        return False
+    el.set("srcEnable", "all")
+    return True
 
 
 def _at(seq: Sequence, marker: otio.schema.Marker) -> int:

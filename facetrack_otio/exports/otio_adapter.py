@@ -128,3 +128,31 @@ def export_text(
     if "drop_frame" in options:
         options = {**options, "drop_frame": drop_frame_argument(adapter, options["drop_frame"])}
     return to_string(timeline, **options)
+
+
+def plain_writers(
+    adapter: str, to_string: Callable[[otio.schema.Timeline], str]
+) -> tuple[Callable[..., str], Callable[..., None]]:
+    """``write_to_string`` and ``write_to_file`` of a writer adapter without arguments.
+
+    Parameters
+    ----------
+    adapter : str
+        The adapter's name, for messages.
+    to_string : callable
+        The exporter's ``to_string(timeline)``.
+
+    Returns
+    -------
+    (callable, callable)
+        ``write_to_string(input_otio)`` (any argument refused, naming none known) and
+        ``write_to_file(input_otio, filepath)`` (whole or not at all).
+    """
+
+    def write_to_string(input_otio: Any, **unknown: Any) -> str:
+        return export_text(adapter, to_string, input_otio, {}, unknown)
+
+    def write_to_file(input_otio: Any, filepath: str | os.PathLike[str], **unknown: Any) -> None:
+        write_text(filepath, write_to_string(input_otio, **unknown))
+
+    return write_to_string, write_to_file

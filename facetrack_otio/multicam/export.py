@@ -8,6 +8,8 @@ fcpxml     STEM.fcpxml      Final Cut Pro, Resolve: a multicam clip, cut by ``mc
 fcp7       STEM.xml         Premiere Pro: program, disabled angle tracks, a multiclip
 edl        STEM.edl         the program cut (CMX 3600), one reel per angle
 rttm       STEM.rttm        who speaks when, on the shoot clock
+mlt        STEM.mlt         Shotcut, melt: the timeline's tracks, program on top
+kdenlive   STEM.kdenlive    Kdenlive: the same
 =========  ===============  ==========================================================
 
 Like the single-video exports, each is made from the timeline, so a saved ``.otio`` exports
@@ -22,7 +24,7 @@ from pathlib import Path
 
 import opentimelineio as otio
 
-from facetrack_otio.exports import Writer, edl, export_timeline, otio_json
+from facetrack_otio.exports import Writer, edl, export_timeline, kdenlive, mlt, otio_json
 from facetrack_otio.exports.rttm import write_rttm
 from facetrack_otio.fsutil import atomic_write_text
 from facetrack_otio.multicam import fcp7_multicam, fcpxml_multicam
@@ -35,7 +37,8 @@ def write_edl(
 ) -> list[Path]:
     """``STEM.edl``: the program track, one reel per angle."""
     path = Path(outdir) / f"{stem}{edl.SUFFIX}"
-    atomic_write_text(path, edl.track_edl(timeline, timeline.video_tracks()[0], timeline.name))
+    video = timeline.video_tracks()
+    atomic_write_text(path, edl.track_edl(timeline, video[edl.program_index(video)], timeline.name))
     return [path]
 
 
@@ -71,6 +74,8 @@ FORMATS: dict[str, Writer] = {
     "fcp7": _writer(fcp7_multicam.SUFFIX, fcp7_multicam.to_string),
     "edl": write_edl,
     "rttm": write_rttm_file,
+    "mlt": mlt.write,
+    "kdenlive": kdenlive.write,
 }
 
 

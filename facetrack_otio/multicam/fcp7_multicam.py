@@ -2,9 +2,12 @@
 
 One sequence, made so that a shot can be switched with one click and nothing is lost:
 
-- V1: the program, each clip playing the angle on air;
-- V2, ...: every angle on its own track at its synced place, cut where the program cuts, every
-  piece disabled: enable a piece (Shift+E in Premiere) and that angle covers the program there;
+- V1, ...: every angle on its own track at its synced place, cut where the program cuts, every
+  piece disabled;
+- on top of them, the program: each clip playing the angle on air, with a marker at each turn
+  start (the ``.otio``'s markers). A reader that ignores ``enabled`` (OTIO's ``fcp_xml``
+  drops it) still shows the program; to re-switch a shot, select its program piece and the
+  piece of the angle wanted under it and toggle both (Shift+E in Premiere);
 - A1, ...: every microphone whole and synced (without microphones, the room's camera audio).
 
 After the sequence, a bin holds the shoot as a ``multiclip``: every angle (and microphone)
@@ -25,9 +28,9 @@ from pathlib import Path
 import opentimelineio as otio
 
 from facetrack_otio.exports.fcp7 import rate_element, sample_characteristics, text_element
+from facetrack_otio.multicam.placement import ProgramMarker, frames, program_markers
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, ShootFile
-from facetrack_otio.multicam.timeline import frames
 
 SUFFIX = ".xml"
 
@@ -120,13 +123,6 @@ def _sequence(parent: ET.Element, analysis: MulticamAnalysis, files: _Files) -> 
     first = angles[0].video
     fmt.append(sample_characteristics(fps, first.width, first.height))
 
-    program = ET.SubElement(video, "track")
-    for k, seg in enumerate(analysis.program, 1):
-        f0, f1 = frames(seg.start, fps) - origin, frames(seg.end, fps) - origin
-        if f1 > f0:
-            f = angles[seg.angle]
-            _clipitem(program, f"program-{k}", f, files, f0, f1, True, "video")
-
     cuts = sorted(
         {frames(s.start, fps) for s in analysis.program}
         | {frames(s.end, fps) for s in analysis.program}
@@ -141,6 +137,25 @@ def _sequence(parent: ET.Element, analysis: MulticamAnalysis, files: _Files) -> 
                 _clipitem(
                     track, f"angle-{i + 1}-{k}", f, files, e0 - origin, e1 - origin, False, "video"
                 )
+
+    program = ET.SubElement(video, "track")
+    marks: dict[int, list[ProgramMarker]] = {}
+    for m in program_markers(analysis):
+        marks.setdefault(m.shot, []).append(m)
+    for k, seg in enumerate(analysis.program):
+        f0, f1 = frames(seg.start, fps) - origin, frames(seg.end, fps) - origin
+        if f1 > f0:
+            f = angles[seg.angle]
+            item = _clipitem(program, f"program-{k + 1}", f, files, f0, f1, True, "video")
+            in_point = int(item.findtext("in") or 0)
+            rate = files.rate(f)
+            for m in marks.get(k, []):  # in the file's frames, as clip in and out points
+                marker = ET.SubElement(item, "marker")
+                text_element(marker, "name", m.name)
+                text_element(marker, "comment", "")
+                at = in_point + frames(Fraction(m.frame - origin - f0) / fps, rate)
+                text_element(marker, "in", str(at))
+                text_element(marker, "out", "-1")
 
     audio = ET.SubElement(media, "audio")
     text_element(audio, "numOutputChannels", "2")

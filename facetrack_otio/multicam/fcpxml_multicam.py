@@ -7,11 +7,13 @@ For Final Cut Pro and DaVinci Resolve:
   each file placed at its synced time on the shoot clock (the multicam's own timeline);
 - the event holds that multicam clip, and a project whose storyline is the program: one
   ``mc-clip`` per shot, its ``mc-source`` choosing the angle on air for the picture and every
-  microphone (or, without any, the room's camera) for the sound. Switching a shot to another
-  angle is one click in the angle viewer; the cut points stay where they are.
+  microphone (or, without any, the room's camera) for the sound, and a marker at each turn
+  start (the same markers as the ``.otio``). Switching a shot to another angle is one click
+  in the angle viewer; the cut points stay where they are.
 
-Times are rational seconds on the program's frame grid; a microphone keeps its sub-frame sync
-(its ``start`` counts samples). The document validates against Apple's FCPXML 1.8 DTD.
+Times are seconds over the frame duration's denominator on the program's frame grid, as Final
+Cut writes them; a microphone keeps its sync to the sample (its ``start`` counts samples).
+The document validates against Apple's FCPXML 1.8 DTD.
 """
 
 from __future__ import annotations
@@ -21,22 +23,13 @@ import xml.etree.ElementTree as ET
 from fractions import Fraction
 from pathlib import Path
 
-from facetrack_otio.exports.fcpxml import format_name
+from facetrack_otio.exports.fcpxml import fcp_time, format_name
+from facetrack_otio.multicam.placement import ProgramMarker, frames, mic_placement, program_markers
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, MIC, ShootFile
-from facetrack_otio.multicam.timeline import frames
 
 SUFFIX = ".fcpxml"
 VERSION = "1.8"
-
-
-def rational(t: Fraction) -> str:
-    """An FCPXML time: ``0s``, ``5s`` or ``n/ds``."""
-    if t == 0:
-        return "0s"
-    if t.denominator == 1:
-        return f"{t.numerator}s"
-    return f"{t.numerator}/{t.denominator}s"
 
 
 class _Resources:
@@ -54,7 +47,7 @@ class _Resources:
     def format(self, fps: Fraction, width: int, height: int) -> str:
         key = (fps, width, height)
         if key not in self.formats:
-            attrib = {"id": self.new_id(), "frameDuration": rational(1 / fps)}
+            attrib = {"id": self.new_id(), "frameDuration": fcp_time(1, fps)}
             name = format_name(width, height, fps)
             if name:
                 attrib["name"] = name
@@ -69,11 +62,11 @@ class _Resources:
         if f.kind == ANGLE:
             v = f.video
             fmt = self.format(v.fps, v.width, v.height)
-            attrib["duration"] = rational(Fraction(frames(f.duration, v.fps)) / v.fps)
+            attrib["duration"] = fcp_time(frames(f.duration, v.fps), v.fps)
             attrib.update({"hasVideo": "1", "format": fmt})
         else:
             rate = f.info.audio_sample_rate or 48000
-            attrib["duration"] = rational(Fraction(round(f.duration * rate), rate))
+            attrib["duration"] = fcp_time(round(f.duration * rate), Fraction(rate))
             attrib.update({"hasVideo": "0", "format": program_format})
         if f.info.has_audio:
             attrib.update(
@@ -100,16 +93,17 @@ def _mc_angle(
 ) -> None:
     """One angle of the multicam: the file at its synced place on the shoot clock."""
     el = ET.SubElement(parent, "mc-angle", {"name": f.label, "angleID": angle_id})
-    tick = 1 / fps
     if f.kind == MIC:
-        # The clip starts on a frame; where the file started before it, ``start`` skips the
-        # samples in between, so the microphone keeps its sub-frame sync.
-        first = max(origin, math.ceil(Fraction(f.offset) * fps))
-        rate = f.info.audio_sample_rate or 48000
-        skip = Fraction(round((Fraction(first) / fps - Fraction(f.offset)) * rate), rate)
+        # The clip starts on a frame; ``start`` skips the samples between the file's first
+        # sample (placed by mic_placement) and that frame, so the microphone keeps its sync
+        # to the sample.
+        place = mic_placement(f, Fraction(origin) / fps)
+        first = origin + math.ceil(place.seconds_at * fps)
+        ahead = (Fraction(first - origin) / fps - place.seconds_at) * place.rate
+        start = fcp_time(place.skip + round(ahead), Fraction(place.rate))
     else:
         first = max(origin, frames(f.offset, fps))
-        skip = Fraction(max(0, frames(first / fps - f.offset, f.video.fps))) / f.video.fps
+        start = fcp_time(max(0, frames(first / fps - f.offset, f.video.fps)), f.video.fps)
     last = frames(f.end, fps)
     if first > origin:
         ET.SubElement(
@@ -117,18 +111,18 @@ def _mc_angle(
             "gap",
             {
                 "name": "Gap",
-                "offset": rational((origin) * tick),
-                "start": rational(origin * tick),
-                "duration": rational((first - origin) * tick),
+                "offset": fcp_time(origin, fps),
+                "start": fcp_time(origin, fps),
+                "duration": fcp_time(first - origin, fps),
             },
         )
     if last > first:
         attrib = {
             "ref": asset,
-            "offset": rational(first * tick),
+            "offset": fcp_time(first, fps),
             "name": f.label,
-            "start": rational(skip),
-            "duration": rational((last - first) * tick),
+            "start": start,
+            "duration": fcp_time(last - first, fps),
         }
         if f.kind == MIC:
             attrib["srcEnable"] = "audio"
@@ -148,7 +142,6 @@ def to_string(analysis: MulticamAnalysis) -> str:
     str
     """
     fps = analysis.fps
-    tick = 1 / fps
     angles = analysis.angles
     first_angle = angles[0].video
     start, end = analysis.span
@@ -164,7 +157,7 @@ def to_string(analysis: MulticamAnalysis) -> str:
     multicam = ET.SubElement(
         media,
         "multicam",
-        {"format": program_format, "tcStart": rational(origin * tick), "tcFormat": "NDF"},
+        {"format": program_format, "tcStart": fcp_time(origin, fps), "tcFormat": "NDF"},
     )
     shoot_end = max(frames(f.end, fps) for f in analysis.files)
     for f in analysis.files:
@@ -179,9 +172,9 @@ def to_string(analysis: MulticamAnalysis) -> str:
         {
             "name": f"{analysis.name} Multicam",
             "ref": media_id,
-            "offset": rational(origin * tick),
-            "start": rational(origin * tick),
-            "duration": rational((shoot_end - origin) * tick),
+            "offset": fcp_time(origin, fps),
+            "start": fcp_time(origin, fps),
+            "duration": fcp_time(shoot_end - origin, fps),
         },
     )
     _sources(whole, ids[angles[0].label], [ids[f.label] for f in sounds])
@@ -191,8 +184,8 @@ def to_string(analysis: MulticamAnalysis) -> str:
         "sequence",
         {
             "format": program_format,
-            "duration": rational((stop - origin) * tick),
-            "tcStart": rational(origin * tick),
+            "duration": fcp_time(stop - origin, fps),
+            "tcStart": fcp_time(origin, fps),
             "tcFormat": "NDF",
             "audioLayout": "stereo",
             "audioRate": "48k",
@@ -200,7 +193,10 @@ def to_string(analysis: MulticamAnalysis) -> str:
     )
     spine = ET.SubElement(sequence, "spine")
     cursor = origin
-    for seg in analysis.program:
+    marks: dict[int, list[ProgramMarker]] = {}
+    for m in program_markers(analysis):
+        marks.setdefault(m.shot, []).append(m)
+    for i, seg in enumerate(analysis.program):
         f0, f1 = frames(seg.start, fps), frames(seg.end, fps)
         if f1 <= f0:
             continue
@@ -210,9 +206,9 @@ def to_string(analysis: MulticamAnalysis) -> str:
                 "gap",
                 {
                     "name": "Gap",
-                    "offset": rational(cursor * tick),
-                    "start": rational(cursor * tick),
-                    "duration": rational((f0 - cursor) * tick),
+                    "offset": fcp_time(cursor, fps),
+                    "start": fcp_time(cursor, fps),
+                    "duration": fcp_time(f0 - cursor, fps),
                 },
             )
         angle = angles[seg.angle]
@@ -222,12 +218,15 @@ def to_string(analysis: MulticamAnalysis) -> str:
             {
                 "name": angle.label,
                 "ref": media_id,
-                "offset": rational(f0 * tick),
-                "start": rational(f0 * tick),
-                "duration": rational((f1 - f0) * tick),
+                "offset": fcp_time(f0, fps),
+                "start": fcp_time(f0, fps),
+                "duration": fcp_time(f1 - f0, fps),
             },
         )
         _sources(clip, ids[angle.label], [ids[f.label] for f in sounds])
+        for m in marks.get(i, []):  # in the multicam's own time: the shoot clock
+            attrib = {"start": fcp_time(m.frame, fps), "duration": fcp_time(1, fps)}
+            ET.SubElement(clip, "marker", {**attrib, "value": m.name})
         cursor = f1
     ET.indent(root, space="    ")
     body = ET.tostring(root, encoding="unicode")

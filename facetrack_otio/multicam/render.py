@@ -26,15 +26,17 @@ from facetrack_otio.errors import ToolError
 from facetrack_otio.fsutil import atomic_path
 from facetrack_otio.machine import cores
 from facetrack_otio.media.probe import require_tool
+from facetrack_otio.multicam.placement import frames, mic_placement
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, ShootFile
-from facetrack_otio.multicam.timeline import frames
 from facetrack_otio.render.encoders import resolve_encoder, video_codec_args
 from facetrack_otio.render.ffmpeg import file_url, seconds_arg
 from facetrack_otio.render.settings import RenderSettings
 
 # Shots per ffmpeg: each is an input with its own decoder, which costs memory.
 _SHOTS_PER_RUN = 40
+# The program's sound is mixed at this rate.
+_MIX_RATE = 48000
 
 
 @dataclass(frozen=True)
@@ -140,7 +142,7 @@ def video_args(
 
 def audio_args(
     sounds: Sequence[ShootFile],
-    start: float,
+    start: Fraction,
     duration: float,
     output: Path,
     settings: RenderSettings,
@@ -152,8 +154,10 @@ def audio_args(
     ----------
     sounds : sequence of ShootFile
         Microphones (or the room's camera).
-    start, duration : float
-        The program's start on the shoot clock and its length, seconds.
+    start : Fraction
+        The program's start on the shoot clock (its first frame), seconds.
+    duration : float
+        The program's length, seconds.
     output : Path
         The ``.m4a`` to write (AAC).
     settings : RenderSettings
@@ -164,21 +168,24 @@ def audio_args(
     args = [ffmpeg, "-nostdin", "-hide_banner", "-v", "error", "-y"]
     parts = []
     for i, f in enumerate(sounds):
-        skip = max(0.0, start - f.offset)
-        args += ["-ss", seconds_arg(skip), "-i", file_url(f.path)]
+        # Placed to the sample as the timeline places it (mic_placement): the skip at the
+        # file's rate, the delay in samples of the 48 kHz mix.
+        place = mic_placement(f, Fraction(start))
+        args += ["-ss", seconds_arg(place.seconds_skip), "-i", file_url(f.path)]
         stream = settings.audio_stream if f.kind == ANGLE else 0
-        delay = max(0, round((f.offset - start) * 1000))
+        delay = round(place.seconds_at * _MIX_RATE)
         parts.append(
-            f"[{i}:a:{stream}]aresample=48000,aformat=channel_layouts=mono,"
-            f"adelay={delay}:all=1[a{i}]"
+            f"[{i}:a:{stream}]aresample={_MIX_RATE},aformat=channel_layouts=mono,"
+            f"adelay={delay}S:all=1[a{i}]"
         )
     mix = "".join(f"[a{i}]" for i in range(len(sounds)))
     d = seconds_arg(duration)
     # Microphones sum at their own level (each is mostly its wearer); the limiter only keeps
-    # two people laughing at once from clipping.
+    # two people laughing at once from clipping, its look-ahead compensated (else it puts the
+    # sound 5 ms late).
     parts.append(
         f"{mix}amix=inputs={len(sounds)}:normalize=0:duration=longest,"
-        f"alimiter=limit=0.97:level=disabled,apad=whole_dur={d},atrim=end={d}[aout]"
+        f"alimiter=limit=0.97:level=disabled:latency=1,apad=whole_dur={d},atrim=end={d}[aout]"
     )
     args += ["-filter_complex", ";".join(parts), "-map", "[aout]"]
     args += ["-c:a", "aac", "-b:a", settings.audio_bitrate, "-t", d, file_url(output)]
@@ -191,7 +198,7 @@ def program_args(
     output: Path,
     size: tuple[int, int],
     fps: Fraction,
-    start: float,
+    start: Fraction,
     settings: RenderSettings,
     encoder: str,
     threads: int,
@@ -323,7 +330,7 @@ def render_program(
     n_cores = cores()
     runs = _runs(shots, settings.jobs or max(2, n_cores // 4))
     sounds = program_sounds(analysis)
-    start = float(Fraction(frames(analysis.span[0], fps)) / fps)
+    start = Fraction(frames(analysis.span[0], fps)) / fps
     duration = sum(s.n for s in shots) / float(fps)
     bar = tqdm(total=sum(s.n for s in shots), unit="frame", desc="program", disable=not progress)
     try:
@@ -347,7 +354,7 @@ def _render_runs(
     output: Path,
     size: tuple[int, int],
     fps: Fraction,
-    start: float,
+    start: Fraction,
     duration: float,
     settings: RenderSettings,
     encoder: str,

@@ -2,13 +2,18 @@
 
 Layout, on the shoot clock at the program's frame rate:
 
-- ``Program`` (V1): the cut; each clip plays the angle on air, named after it, with a marker at
-  every turn start named after the speaker (one colour per person, as ``run`` does).
-- one track per angle (V2, ...), named after it: the whole angle at its synced place, cut where
-  the program cuts, every piece disabled. Enable a piece and that angle covers the program
-  there: a shot re-switched with one click, nothing deleted.
-- one audio track per microphone (A1, ...), whole and synced; without microphones, the scratch
-  audio of the angle that stood for the room.
+- one track per angle (V1, V2, ...), named after it: the whole angle at its synced place, cut
+  where the program cuts, every piece disabled;
+- ``Program`` on top of them (the last video track): the cut; each clip plays the angle on air,
+  named after it, with a marker at every turn start named after the speaker (one colour per
+  person, as ``run`` does). An application that knows nothing of ``enabled`` shows the top
+  track, which is the program; one that does shows the program too. To re-switch a shot,
+  disable the program's piece and enable the piece of the angle wanted under it: nothing is
+  deleted, every angle stays one toggle away (docs/multicam.md);
+- one audio track per microphone (A1, ...), whole and placed to the sample
+  (:func:`~facetrack_otio.multicam.placement.mic_placement`: its clip and the gap before it
+  count samples at the file's rate);
+  without microphones, the scratch audio of the angle that stood for the room.
 
 Everything ``facetrack multicam`` found is kept in ``metadata["facetrack"]`` (``kind:
 "multicam"``), so the exports, the report and the render can be made again from the ``.otio``
@@ -18,8 +23,7 @@ alone (:func:`read_multicam`).
 from __future__ import annotations
 
 import itertools
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -29,6 +33,7 @@ import opentimelineio as otio
 from facetrack_otio import __version__
 from facetrack_otio.config import Settings
 from facetrack_otio.errors import InputError
+from facetrack_otio.multicam.placement import frames, mic_placement, program_markers
 from facetrack_otio.multicam.program import AngleView, ProgramSegment
 from facetrack_otio.multicam.result import MulticamAnalysis
 from facetrack_otio.multicam.shoot import ANGLE, MIC, ShootFile
@@ -44,17 +49,13 @@ from facetrack_otio.timeline.meta import (
     facetrack_md,
     jsonable,
     marker_color,
+    rate_fraction,
     timecode_frames,
 )
 
 KIND = "multicam"
 ROLE_ANGLE = "angle"
 ROLE_MIC = "mic"
-
-
-def frames(seconds: float, fps: Fraction) -> int:
-    """The frame boundary nearest to ``seconds`` at ``fps``."""
-    return math.floor(Fraction(seconds) * fps + Fraction(1, 2))
 
 
 def _rate(f: ShootFile, fps: Fraction) -> Fraction:
@@ -142,33 +143,6 @@ def multicam_timeline(analysis: MulticamAnalysis) -> otio.schema.Timeline:
         name=analysis.name, global_start_time=otio.opentime.RationalTime(0, float(fps))
     )
 
-    program = otio.schema.Track(
-        name=PROGRAM_TRACK,
-        kind=otio.schema.TrackKind.Video,
-        metadata={NAMESPACE: {"role": ROLE_PROGRAM}},
-    )
-    cursor = origin
-    clips: list[tuple[ProgramSegment, otio.schema.Clip]] = []
-    for seg in analysis.program:
-        f0, f1 = frames(seg.start, fps), frames(seg.end, fps)
-        if f1 <= f0:
-            continue
-        if f0 > cursor:
-            program.append(_gap(f0 - cursor, fps))
-        angle = angles[seg.angle]
-        speaker = people.get(seg.speaker) if seg.speaker is not None else None
-        md = {
-            **seg.to_dict(),
-            "label": angle.label,
-            "speaker_name": speaker.name if speaker else None,
-        }
-        clip = _clip(angle, seg.start, seg.end, fps, angle.label, md)
-        program.append(clip)
-        clips.append((seg, clip))
-        cursor = f1
-    _markers(clips, analysis.turns, people, fps)
-    timeline.tracks.append(program)
-
     cuts = sorted({seg.start for seg in analysis.program} | {seg.end for seg in analysis.program})
     for i, angle in enumerate(angles):
         track = otio.schema.Track(
@@ -194,6 +168,34 @@ def multicam_timeline(analysis: MulticamAnalysis) -> otio.schema.Timeline:
             track.append(piece)
         timeline.tracks.append(track)
 
+    program = otio.schema.Track(
+        name=PROGRAM_TRACK,
+        kind=otio.schema.TrackKind.Video,
+        metadata={NAMESPACE: {"role": ROLE_PROGRAM}},
+    )
+    cursor = origin
+    clips: dict[int, otio.schema.Clip] = {}
+    for i, seg in enumerate(analysis.program):
+        f0, f1 = frames(seg.start, fps), frames(seg.end, fps)
+        if f1 <= f0:
+            continue
+        if f0 > cursor:
+            program.append(_gap(f0 - cursor, fps))
+        angle = angles[seg.angle]
+        speaker = people.get(seg.speaker) if seg.speaker is not None else None
+        md = {
+            **seg.to_dict(),
+            "label": angle.label,
+            "speaker_name": speaker.name if speaker else None,
+        }
+        clip = _clip(angle, seg.start, seg.end, fps, angle.label, md)
+        program.append(clip)
+        clips[i] = clip
+        cursor = f1
+    _markers(analysis, clips, fps)
+
+    timeline.tracks.append(program)
+
     mics = analysis.mics
     sounds = mics or [f for f in angles if f.label == analysis.room]
     for f in sounds:
@@ -204,49 +206,69 @@ def multicam_timeline(analysis: MulticamAnalysis) -> otio.schema.Timeline:
                 NAMESPACE: {"role": ROLE_MIC if f.kind == MIC else ROLE_AUDIO, "path": f.path}
             },
         )
-        a0 = frames(f.offset, fps)
-        if a0 > origin:
-            track.append(_gap(a0 - origin, fps))
-        e0 = max(a0, origin)
-        wearer = analysis.wearers.get(f.label)
-        track.append(
-            _clip(
-                f, e0 / fps, (a0 + frames(f.duration, fps)) / fps, fps, f.label, {"wearer": wearer}
-            )
-        )
+        track.extend(_sound_items(f, Fraction(origin) / fps, analysis.wearers.get(f.label)))
         timeline.tracks.append(track)
 
     timeline.metadata[NAMESPACE] = _metadata(analysis)
     return timeline
 
 
+def _sound_items(f: ShootFile, origin: Fraction, wearer: int | None) -> list[otio.core.Item]:
+    """A sound file's gap and clip, both in samples of its rate (:func:`mic_placement`)."""
+    place = mic_placement(f, origin)
+    rate = float(place.rate)
+    items: list[otio.core.Item] = []
+    if place.at > 0:
+        items.append(
+            otio.schema.Gap(
+                source_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(0, rate), otio.opentime.RationalTime(place.at, rate)
+                )
+            )
+        )
+    ref = otio.schema.ExternalReference(
+        target_url=Path(f.path).as_uri(),
+        available_range=otio.opentime.TimeRange(
+            otio.opentime.RationalTime(0, rate),
+            otio.opentime.RationalTime(place.skip + place.length, rate),
+        ),
+    )
+    ref.name = f.name
+    items.append(
+        otio.schema.Clip(
+            name=f.label,
+            media_reference=ref,
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(place.skip, rate),
+                otio.opentime.RationalTime(place.length, rate),
+            ),
+            metadata={NAMESPACE: {"wearer": wearer}},
+        )
+    )
+    return items
+
+
 def _markers(
-    clips: Sequence[tuple[ProgramSegment, otio.schema.Clip]],
-    turns: Sequence[SpeakerTurn],
-    people: dict[int, Person],
-    fps: Fraction,
+    analysis: MulticamAnalysis, clips: Mapping[int, otio.schema.Clip], fps: Fraction
 ) -> None:
-    """A marker at each turn start on the program clip holding it (in that clip's media time)."""
-    for t in sorted(turns, key=lambda t: t.start):
-        for seg, clip in clips:
-            if seg.start <= t.start < seg.end:
-                rate = clip.source_range.start_time.rate
-                at = clip.source_range.start_time + otio.opentime.RationalTime(
-                    (t.start - seg.start) * rate, rate
-                )
-                person = people.get(t.speaker)
-                clip.markers.append(
-                    otio.schema.Marker(
-                        name=person.name if person else str(t.speaker),
-                        marked_range=otio.opentime.TimeRange(
-                            otio.opentime.RationalTime(round(at.value), rate),
-                            otio.opentime.RationalTime(0, rate),
-                        ),
-                        color=marker_color(t.speaker),
-                        metadata={NAMESPACE: t.to_dict()},
-                    )
-                )
-                break
+    """Each program marker on its program clip, in that clip's media time."""
+    for m in program_markers(analysis):
+        clip = clips[m.shot]
+        rate = clip.source_range.start_time.rate
+        f0 = frames(analysis.program[m.shot].start, fps)
+        at = clip.source_range.start_time.value + round(
+            Fraction(m.frame - f0) / fps * rate_fraction(rate)
+        )
+        clip.markers.append(
+            otio.schema.Marker(
+                name=m.name,
+                marked_range=otio.opentime.TimeRange(
+                    otio.opentime.RationalTime(at, rate), otio.opentime.RationalTime(0, rate)
+                ),
+                color=m.color,
+                metadata={NAMESPACE: m.turn.to_dict()},
+            )
+        )
 
 
 def _metadata(a: MulticamAnalysis) -> dict[str, Any]:

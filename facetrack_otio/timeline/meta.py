@@ -202,16 +202,17 @@ def rate_fraction(rate: float) -> Fraction:
 def timeline_fps(timeline: otio.schema.Timeline) -> Fraction:
     """The timeline's frame rate as an exact rational.
 
-    The source rate stored by facetrack when present, else the rate of the first track's
-    first item (or of the global start time).
+    The source rate stored by facetrack when present (a multicam timeline's program rate), else
+    the rate of the first track's first item (or of the global start time).
     """
-    source = facetrack_md(timeline).get("source") or {}
-    try:
-        fps = Fraction(str(source["fps"]))
-        if fps > 0:
-            return fps
-    except (KeyError, ValueError, ZeroDivisionError):
-        pass
+    md = facetrack_md(timeline)
+    for stored in ((md.get("source") or {}).get("fps"), md.get("fps")):
+        try:
+            fps = Fraction(str(stored))
+            if fps > 0:
+                return fps
+        except (ValueError, ZeroDivisionError):
+            pass
     for track in timeline.tracks:
         for item in track:
             return rate_fraction(item.duration().rate)

@@ -115,16 +115,21 @@ def load_timeline(path: str | os.PathLike[str]) -> otio.schema.Timeline:
 
 
 # Frame rates and positions beyond these come from a damaged file, not from facetrack.
+# Frames up to 1000 fps; an audio track may count samples (a multicam timeline's microphones),
+# up to 384 kHz.
 _MAX_RATE = 1000.0
+_MAX_SAMPLE_RATE = 384000.0
 _MAX_FRAMES = 1e12
 
 
 def _check_structure(timeline: otio.schema.Timeline, where: str) -> None:
     """Refuse a timeline no export can write: a clip without media (its active reference
     missing) or without a source range, or a time that is not finite, at a rate of zero,
-    below zero or beyond any video's, or a negative duration."""
-    times = [("start", timeline.global_start_time)]
+    below zero or beyond any video's (any sound's sample rate on an audio track), or a
+    negative duration."""
+    times = [("start", timeline.global_start_time, _MAX_RATE)]
     for track in timeline.tracks:
+        top = _MAX_SAMPLE_RATE if track.kind == otio.schema.TrackKind.Audio else _MAX_RATE
         for item in track:
             if isinstance(item, otio.schema.Clip) and item.media_reference is None:
                 raise InputError(f"{where}: damaged timeline (clip {item.name!r} has no media)")
@@ -133,18 +138,21 @@ def _check_structure(timeline: otio.schema.Timeline, where: str) -> None:
                 # facetrack gives every clip its range; the editors' writers need one.
                 raise InputError(f"{where}: damaged timeline (clip {item.name!r} has no range)")
             if span is not None:
-                times += [("start", span.start_time), ("duration", span.duration)]
+                times += [("start", span.start_time, top), ("duration", span.duration, top)]
             available = getattr(getattr(item, "media_reference", None), "available_range", None)
             if available is not None:
-                times += [("start", available.start_time), ("duration", available.duration)]
+                times += [
+                    ("start", available.start_time, top),
+                    ("duration", available.duration, top),
+                ]
             for marker in getattr(item, "markers", []):
-                times += [("start", marker.marked_range.start_time)]
-    for what, t in times:
+                times += [("start", marker.marked_range.start_time, top)]
+    for what, t, most in times:
         if t is None:
             continue
         if not (
             math.isfinite(t.value)
-            and 0 < t.rate <= _MAX_RATE
+            and 0 < t.rate <= most
             and abs(t.value) < _MAX_FRAMES
             and (what != "duration" or t.value >= 0)
         ):

@@ -200,7 +200,7 @@ def test_a_timeline_made_elsewhere(tmp_path: Path, dtd: etree.DTD) -> None:
     check_fcpxml(fcpxml, timeline, fps, dtd)
     root = etree.fromstring(fcpxml.encode())
     sequence = root.find("library/event/project/sequence")
-    assert sequence.get("tcStart") == "18018/5s" and sequence.get("tcFormat") == "NDF"
+    assert sequence.get("tcStart") == "108108000/30000s" and sequence.get("tcFormat") == "NDF"
     # Markers: a clip's in its source time (also on a lane), the timeline's on the gap under it.
     seq_start = 108000
     marks = {
@@ -276,7 +276,7 @@ def test_an_edl_read_by_cmx_3600(tmp_path: Path, dtd: etree.DTD) -> None:
     assert assets == {n: f"file:///{n}" for n in ("A001C003", "A001C004", "BL")}  # offline
     spine = root.find("library/event/project/sequence/spine")
     assert [e.tag for e in spine] == ["asset-clip", "transition", *["asset-clip"] * 3]
-    assert spine.find("transition").get("duration") == "1001/1000s"  # 30 frames
+    assert spine.find("transition").get("duration") == "30030/30000s"  # 30 frames
     assert root.find("library/event/project/sequence").get("tcFormat") == "DF"
     # The transition takes no time: the clips keep their cuts.
     assert layout(root) == expected_layout(timeline, NTSC)
@@ -322,3 +322,33 @@ def test_a_collection_of_one_timeline_is_written(tmp_path: Path) -> None:
     path = tmp_path / "cut.fcpxml"
     otio.adapters.write_to_file(collection, str(path), adapter_name="facetrack_fcpxml")
     assert path.read_text() == otio.adapters.write_to_string(foreign_timeline(), "facetrack_fcpxml")
+
+
+def test_an_edl_at_29_97_as_written(tmp_path: Path) -> None:
+    # OTIO refuses timecode at 29.97 as people write it; the EDL adapter reads it at
+    # 30000/1001, so the command docs/editors.md gives works.
+    edl = tmp_path / "cut.edl"
+    edl.write_text(EDL)
+    out = tmp_path / "cut.xml"
+    proc = otioconvert("-i", str(edl), "-a", "rate=29.97", "-o", str(out), "-O", "facetrack_fcp7")
+    assert proc.returncode == 0, proc.stderr
+    back = otio.adapters.read_from_file(str(out), adapter_name="fcp_xml")
+    mine = otio.adapters.read_from_string(EDL, adapter_name="cmx_3600", rate=float(NTSC))
+    assert [c.range_in_parent() for c in back.video_tracks()[0].find_clips()] == [
+        c.range_in_parent() for c in mine.video_tracks()[0].find_clips()
+    ]
+
+
+@pytest.mark.parametrize("adapter", ["facetrack_mlt", "facetrack_kdenlive"])
+def test_mlt_and_kdenlive_writers_by_name(two_turns: Path, tmp_path: Path, adapter: str) -> None:
+    from facetrack_otio.exports import kdenlive, mlt
+
+    suffix = {"facetrack_mlt": ".mlt", "facetrack_kdenlive": ".kdenlive"}[adapter]
+    out = tmp_path / f"talk{suffix}"
+    proc = otioconvert("-i", str(two_turns), "-o", str(out), "-O", adapter)
+    assert proc.returncode == 0, proc.stderr
+    timeline = otio.adapters.read_from_file(str(two_turns))
+    writer = {"facetrack_mlt": mlt, "facetrack_kdenlive": kdenlive}[adapter]
+    assert out.read_text() == writer.to_string(timeline)
+    with pytest.raises(InputError, match="unknown writer argument"):
+        otio.adapters.write_to_string(timeline, adapter, colour="red")

@@ -18,7 +18,8 @@ ADAPTERS = ROOT / "facetrack_otio" / "adapters"
 MANIFEST = ADAPTERS / "plugin_manifest.json"
 ADAPTER = ADAPTERS / "facetrack.py"
 SUFFIXES = ["mp4", "mov", "m4v", "mkv", "avi", "webm"]
-WRITERS = ["facetrack_fcpxml", "facetrack_fcp7", "facetrack_edl"]
+WRITERS = ["facetrack_fcpxml", "facetrack_fcp7", "facetrack_edl", "facetrack_mlt"]
+WRITERS += ["facetrack_kdenlive"]
 BIN = Path(sys.executable).parent
 
 
@@ -39,8 +40,11 @@ def test_manifest_lists_a_reader_and_a_writer_for_videos_and_the_editor_writers(
     for w in writers:
         assert Path(w.module_abs_path()) == ADAPTERS / f"{w.name}.py"
         assert w.has_feature("write_to_file") and w.has_feature("write_to_string")
-        assert not w.has_feature("read_from_file")
-        assert list(w.suffixes) == []  # found by name: see test_suffix_lookups_stay_otios
+        # Found by name, but for the EDL adapter, which reads with cmx_3600 (see
+        # test_suffix_lookups_stay_otios).
+        reads = w.name == "facetrack_edl"
+        assert w.has_feature("read_from_file") == reads
+        assert list(w.suffixes) == (["edl"] if reads else [])
     assert not manifest.media_linkers and not manifest.hook_scripts
 
 
@@ -72,11 +76,12 @@ print(json.dumps({s: otio.adapters.from_filepath("x." + s).name for s in names})
 def test_suffix_lookups_stay_otios() -> None:
     # OTIO gives a suffix to the first adapter in its manifest order that lists it, reader or
     # not: OTIO_PLUGIN_MANIFEST_PATH first, then entry points, then its built-ins. facetrack
-    # comes first both ways, so the writers list no suffix: .fcpxml, .xml and .edl files keep
-    # being read (and written, by default) by OTIO's own adapters.
+    # comes first both ways, so the writers list no suffix: .fcpxml and .xml files keep being
+    # read (and written, by default) by OTIO's own adapters. .edl goes to facetrack_edl, which
+    # reads with OTIO's cmx_3600 (at the exact NTSC rate) and writes facetrack's EDL.
     want = {
         "otio": "otio_json",
-        "edl": "cmx_3600",
+        "edl": "facetrack_edl",
         "xml": "fcp_xml",
         "fcpxml": "fcpx_xml",
         "mp4": "facetrack",

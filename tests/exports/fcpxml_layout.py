@@ -31,8 +31,21 @@ def frames(value: str, frame_duration: Fraction) -> int:
     return int(n)
 
 
+def _joined(pieces: list[Placed]) -> list[Placed]:
+    """Sound cut where the storyline cuts, joined again where it plays on without a break
+    (named after nothing: a storyline clip's own sound bears the clip's name)."""
+    out: list[Placed] = []
+    for _, at, n, start in sorted(pieces, key=lambda p: p[1]):
+        if out and out[-1][1] + out[-1][2] == at and out[-1][3] + out[-1][2] == start:
+            out[-1] = ("", out[-1][1], out[-1][2] + n, out[-1][3])
+        else:
+            out.append(("", at, n, start))
+    return out
+
+
 def layout(root: etree._Element) -> dict[int, list[Placed]]:
-    """Every ``asset-clip`` of the sequence by lane (0: the storyline), in timeline order."""
+    """Every ``asset-clip`` of the sequence by lane (0: the storyline), in timeline order;
+    the sound lanes (a storyline clip's own sound is lane -1's) joined where unbroken."""
     fd = seconds(root.find("resources/format").get("frameDuration"))
     sequence = root.find("library/event/project/sequence")
     seq_start = frames(sequence.get("tcStart"), fd)
@@ -45,6 +58,8 @@ def layout(root: etree._Element) -> dict[int, list[Placed]]:
         duration = frames(el.get("duration"), fd)
         if el.tag == "asset-clip":
             out.setdefault(0, []).append((el.get("name"), offset, duration, start))
+            if el.get("srcEnable") == "all":
+                out.setdefault(-1, []).append((el.get("name"), offset, duration, start))
         for child in el.findall("asset-clip"):
             at = offset + frames(child.get("offset"), fd) - start
             placed = (
@@ -54,7 +69,10 @@ def layout(root: etree._Element) -> dict[int, list[Placed]]:
                 frames(child.get("start"), fd),
             )
             out.setdefault(int(child.get("lane")), []).append(placed)
-    return {lane: sorted(items, key=lambda p: p[1]) for lane, items in out.items()}
+    return {
+        lane: _joined(items) if lane < 0 else sorted(items, key=lambda p: p[1])
+        for lane, items in out.items()
+    }
 
 
 def expected_layout(timeline: otio.schema.Timeline, fps: Fraction) -> dict[int, list[Placed]]:
@@ -77,5 +95,5 @@ def expected_layout(timeline: otio.schema.Timeline, fps: Fraction) -> dict[int, 
             for c in track.find_clips(shallow_search=True)
         ]
         if placed:
-            out[lane] = placed
+            out[lane] = _joined(placed) if lane < 0 else placed
     return out

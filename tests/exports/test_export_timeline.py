@@ -15,6 +15,7 @@ from tests.timeline.helpers import rttm_turns
 
 ALL = ["two_shot.otio", "two_shot.fcpxml", "two_shot.xml", "two_shot.edl"]
 ALL += ["two_shot.speaker-1.edl", "two_shot.speaker-2.edl", "two_shot.rttm"]
+ALL += ["two_shot.mlt", "two_shot.kdenlive"]
 
 
 def test_all_formats(two_shot: otio.schema.Timeline, tmp_path: Path) -> None:

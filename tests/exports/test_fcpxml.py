@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from fractions import Fraction
 from pathlib import Path
 
@@ -75,7 +76,8 @@ def test_valid_and_frame_exact(
     program = timeline.tracks[0]
     assert len(spine) == len(program)
     for el, clip in zip(spine, program, strict=True):
-        assert el.tag == "asset-clip" and el.get("srcEnable") == "video"
+        # the source's sound travels with each program clip, as with a bladed clip
+        assert el.tag == "asset-clip" and el.get("srcEnable") == "all"
         markers = el.findall("marker")
         assert [m.get("value") for m in markers] == [m.name for m in clip.markers]
         for m_el, m in zip(markers, clip.markers, strict=True):
@@ -90,11 +92,12 @@ def test_ntsc_format_and_timecode(ntsc: otio.schema.Timeline, tmp_path: Path) ->
     assert fmt.get("frameDuration") == "1001/30000s"
     assert fmt.get("name") == "FFVideoFormat1080p2997"
     asset = root.find("resources/asset")
-    assert asset.get("start") == "18018/5s"  # 108000 frames of 1001/30000 s: 01:00:00:00 NDF
+    # 108000 frames of 1001/30000 s (01:00:00:00 NDF), over the frame duration's denominator
+    assert asset.get("start") == "108108000/30000s"
     assert asset.get("name") == "my clip #1"
     assert "%20" in asset.get("src") and "%23" in asset.get("src")
     seq = root.find("library/event/project/sequence")
-    assert seq.get("tcStart") == "18018/5s" and seq.get("tcFormat") == "NDF"
+    assert seq.get("tcStart") == "108108000/30000s" and seq.get("tcFormat") == "NDF"
     assert asset.get("audioRate") == "48000"
 
 
@@ -149,3 +152,48 @@ def test_timeline_left_unchanged(ntsc: otio.schema.Timeline, tmp_path: Path) -> 
     before = otio.adapters.write_to_string(ntsc, "otio_json")
     fcpxml.write(ntsc, tmp_path, "t")
     assert otio.adapters.write_to_string(ntsc, "otio_json") == before
+
+
+def test_sound_cut_with_the_picture_and_times_over_the_frame_denominator(
+    two_shot: otio.schema.Timeline, tmp_path: Path
+) -> None:
+    # No sound hangs off one clip: each storyline clip carries its own piece of the source's
+    # sound, so deleting or moving it in Final Cut takes only that piece along.
+    root = _write(two_shot, tmp_path)
+    fd = seconds(root.find("resources/format").get("frameDuration"))
+    for el in root.find("library/event/project/sequence/spine"):
+        assert el.get("srcEnable") == "all"
+        for child in el.findall("asset-clip"):
+            if child.get("srcEnable") == "video":  # a speaker's turn, above: not sound
+                continue
+            end = _frames(child.get("offset"), fd) + _frames(child.get("duration"), fd)
+            assert end <= _frames(el.get("start"), fd) + _frames(el.get("duration"), fd)
+    # Times over the frame duration's denominator, as Final Cut writes them (a reduced
+    # fraction, 23/5s, put clips a frame early in OTIO's own reader).
+    for el in root.iter():
+        for attr in TIME_ATTRS:
+            value = el.get(attr)
+            if value is not None and "/" in value:
+                assert value[:-1].split("/")[1] == str(fd.denominator), (attr, value)
+
+
+@pytest.mark.parametrize(
+    "rate",
+    ["24000/1001", "24", "25", "30000/1001", "30", "50", "60000/1001", "60", "25/2", "15"],
+)
+@pytest.mark.parametrize("timecode", [None, "01:00:00:00"])
+def test_dtd_valid_at_every_rate(
+    rate: str, timecode: str | None, tmp_path: Path, dtd: etree.DTD
+) -> None:
+    fps = Fraction(rate)
+    info = dataclasses.replace(
+        ntsc_info(tmp_path / "a.mov", timecode), fps=fps, n_frames=round(20 * fps)
+    )
+    root = _write(build_timeline(info, ntsc_turns(), people(1, 2)), tmp_path)
+    assert dtd.validate(root), dtd.error_log.filter_from_errors()
+    fd = seconds(root.find("resources/format").get("frameDuration"))
+    assert fd == 1 / fps
+    for el in root.iter():
+        for attr in TIME_ATTRS:
+            if el.get(attr) is not None:
+                _frames(el.get(attr), fd)

@@ -13,8 +13,9 @@ import pytest
 from facetrack_otio.exports.rttm import read_rttm
 from facetrack_otio.multicam import fcpxml_multicam
 from facetrack_otio.multicam.export import export_multicam
+from facetrack_otio.multicam.placement import frames
 from facetrack_otio.multicam.result import MulticamAnalysis
-from facetrack_otio.multicam.timeline import frames, is_multicam, multicam_timeline, read_multicam
+from facetrack_otio.multicam.timeline import is_multicam, multicam_timeline, read_multicam
 from tests.multicam.helpers import DTD_DIR
 
 NTSC = Fraction(30000, 1001)
@@ -41,7 +42,8 @@ def exported(analysis: MulticamAnalysis, tmp_path_factory: pytest.TempPathFactor
     out = tmp_path_factory.mktemp("exports")
     written = export_multicam(multicam_timeline(analysis), out, "shoot")
     assert sorted(p.name for p in written) == [
-        "shoot.edl", "shoot.fcpxml", "shoot.otio", "shoot.rttm", "shoot.xml",
+        "shoot.edl", "shoot.fcpxml", "shoot.kdenlive", "shoot.mlt", "shoot.otio",
+        "shoot.rttm", "shoot.xml",
     ]  # fmt: skip
     return out
 
@@ -51,10 +53,11 @@ def test_the_timeline_holds_program_angles_and_microphones(analysis: MulticamAna
     assert is_multicam(tl)
     video = tl.video_tracks()
     audio = tl.audio_tracks()
-    assert [t.name for t in video] == ["Program", "cam_wide", "cam_A", "cam_B"]
+    # The program on top: a reader that ignores `enabled` shows it all the same.
+    assert [t.name for t in video] == ["cam_wide", "cam_A", "cam_B", "Program"]
     assert [t.name for t in audio] == ["mic_A", "mic_B"]
     fps = float(analysis.fps)
-    clips = [c for c in video[0] if isinstance(c, otio.schema.Clip)]
+    clips = [c for c in video[-1] if isinstance(c, otio.schema.Clip)]
     assert len(clips) == len(analysis.program)
     for clip, seg in zip(clips, analysis.program):
         f = analysis.angles[seg.angle]
@@ -65,7 +68,7 @@ def test_the_timeline_holds_program_angles_and_microphones(analysis: MulticamAna
         # The first frame shown is the angle's frame at that moment of the shoot.
         assert clip.source_range.start_time.value == frames(seg.start - f.offset, f.video.fps)
     # Angle tracks: whole, synced, every piece disabled; the on-air pieces say so.
-    for track, f in zip(video[1:], analysis.angles):
+    for track, f in zip(video[:-1], analysis.angles, strict=True):
         pieces = [c for c in track if isinstance(c, otio.schema.Clip)]
         assert pieces and not any(c.enabled for c in pieces)
         first = pieces[0].range_in_parent().start_time.value
@@ -84,6 +87,15 @@ def test_the_timeline_holds_program_angles_and_microphones(analysis: MulticamAna
     names = {p.name for p in analysis.people}
     assert markers and {m.name for m in markers} <= names
     assert tl.duration().rate == pytest.approx(fps)
+    # Microphones to the sample: the clip starts where the file's first sample falls.
+    origin = Fraction(frames(analysis.span[0], analysis.fps)) / analysis.fps
+    for track, f in zip(audio, analysis.mics, strict=True):
+        [clip] = [c for c in track if isinstance(c, otio.schema.Clip)]
+        rate = f.info.audio_sample_rate
+        at = clip.range_in_parent().start_time
+        assert at.rate == clip.source_range.start_time.rate == rate
+        first_sample = at.value - clip.source_range.start_time.value  # where sample 0 plays
+        assert abs(first_sample / rate - (f.offset - float(origin))) <= 0.5 / rate + 1e-9
 
 
 def test_the_otio_reads_back_into_the_same_analysis(analysis: MulticamAnalysis) -> None:
@@ -110,6 +122,28 @@ def test_fcpxml_is_a_valid_multicam_clip(analysis: MulticamAnalysis, exported: P
     ids = {a.get("name"): a.get("angleID") for a in angles}
     spine = root.findall("./library/event/project/sequence/spine/mc-clip")
     assert len(spine) == len(analysis.program)
+    # The .otio's markers, each at the same program frame.
+    tl = multicam_timeline(analysis)
+    want = [
+        (
+            m.name,
+            c.range_in_parent().start_time.value
+            + round(
+                (m.marked_range.start_time - c.source_range.start_time)
+                .rescaled_to(c.range_in_parent().start_time)
+                .value
+            ),
+        )
+        for c in tl.video_tracks()[-1].find_clips()
+        for m in c.markers
+    ]
+    origin = frames(analysis.span[0], analysis.fps)
+    got = [
+        (m.get("value"), Fraction(m.get("start")[:-1]) * analysis.fps - origin)
+        for clip in spine
+        for m in clip.findall("marker")
+    ]
+    assert got == want and want
     fps = analysis.fps
     for clip, seg in zip(spine, analysis.program):
         sources = {s.get("angleID"): s.get("srcEnable") for s in clip.findall("mc-source")}
@@ -132,8 +166,8 @@ def test_fcp7_parses_back_with_the_program_cut_intact(
     back = otio.adapters.read_from_file(str(path), adapter_name="fcp_xml")
     assert isinstance(back, otio.schema.Timeline)
     ours = multicam_timeline(analysis)
-    mine = [c for c in ours.video_tracks()[0] if isinstance(c, otio.schema.Clip)]
-    theirs = [c for c in back.video_tracks()[0] if isinstance(c, otio.schema.Clip)]
+    mine = [c for c in ours.video_tracks()[-1] if isinstance(c, otio.schema.Clip)]
+    theirs = [c for c in back.video_tracks()[-1] if isinstance(c, otio.schema.Clip)]
     assert len(theirs) == len(mine)
     for a, b in zip(mine, theirs):
         assert b.name == a.name
@@ -141,12 +175,16 @@ def test_fcp7_parses_back_with_the_program_cut_intact(
         assert b.range_in_parent() == a.range_in_parent()
         assert b.source_range.start_time.value == a.source_range.start_time.value
         assert b.source_range.start_time.rate == pytest.approx(a.source_range.start_time.rate)
+        assert [(m.name, m.marked_range.start_time.value) for m in b.markers] == [
+            (m.name, m.marked_range.start_time.value) for m in a.markers
+        ]
+    assert sum(len(c.markers) for c in theirs) == sum(len(c.markers) for c in mine) > 0
     assert len(back.video_tracks()) == 1 + len(analysis.angles)
     assert len(back.audio_tracks()) == len(analysis.mics)
     root = ET.parse(path).getroot()
     tracks = root.findall("./project/children/sequence/media/video/track")
-    assert {e.text for t in tracks[1:] for e in t.iter("enabled")} == {"FALSE"}
-    assert {e.text for e in tracks[0].iter("enabled")} == {"TRUE"}
+    assert {e.text for t in tracks[:-1] for e in t.iter("enabled")} == {"FALSE"}
+    assert {e.text for e in tracks[-1].iter("enabled")} == {"TRUE"}
     multiclip = root.find("./project/children/bin/children/clip/multiclip")
     assert multiclip is not None
     assert [a.findtext("clip/name") for a in multiclip.findall("angle")] == [
@@ -173,5 +211,25 @@ def test_fifteen_fps_leaves_timecode_formats_out(
 ) -> None:
     slow = dataclasses.replace(with_mics, fps=Fraction(15))
     written = export_multicam(multicam_timeline(slow), tmp_path, "s", skip_unsupported=True)
-    assert sorted(p.suffix for p in written) == [".fcpxml", ".otio", ".rttm"]
+    assert sorted(p.suffix for p in written) == [".fcpxml", ".kdenlive", ".mlt", ".otio", ".rttm"]
     assert fcpxml_multicam.to_string(slow).count("<mc-clip") == len(slow.program) + 1
+
+
+@pytest.mark.parametrize(
+    "rate", ["24000/1001", "24", "25", "30000/1001", "30", "50", "60000/1001", "60", "15"]
+)
+def test_fcpxml_is_dtd_valid_at_every_rate(with_mics: MulticamAnalysis, rate: str) -> None:
+    from lxml import etree
+
+    shoot = dataclasses.replace(with_mics, fps=Fraction(rate))
+    root = etree.fromstring(fcpxml_multicam.to_string(shoot).encode())
+    dtd = etree.DTD(str(DTD_DIR / "FCPXMLv1_8.dtd"))
+    assert dtd.validate(root), dtd.error_log.filter_from_errors()
+    # Every time over a frame duration's (or, for a microphone, the sample rate's) denominator.
+    dens = {Fraction(f.get("frameDuration")[:-1]).denominator for f in root.iter("format")}
+    for el in root.iter():
+        for attr in ("offset", "start", "duration", "tcStart"):
+            value = el.get(attr)
+            if value is not None and "/" in value:
+                den = int(value[:-1].split("/")[1])
+                assert den in {*dens, 48000}, (el.tag, attr, value)
