@@ -481,8 +481,9 @@ def odd_run(media: Maker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     video = folder / os.fsdecode(b"take 1\nO'Brien \xff.mp4")
     shutil.copy(media("base"), video)
     out = folder / "out"
+    # A process of its own, as from a shell: the name reaches it as bytes that are not UTF-8.
     proc = facetrack("-q", "run", str(video), "-o", str(out), "--names", "1=O'Brien",
-                     "--preset", "ultrafast")  # fmt: skip
+                     "--preset", "ultrafast", fresh_process=True)  # fmt: skip
     assert not ending(proc, codes=(0,)), proc.stderr
     return video, out
 

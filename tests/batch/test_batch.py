@@ -21,7 +21,7 @@ from facetrack_otio.errors import InputError
 from tests.cli import facetrack
 from tests.contract import export_problems, leftovers
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 REAL = "SadTalker__WDA_AlexandriaOcasioCortez_000"
 # sub-folder -> (sample, start second): 2-second cuts keep the batch small.

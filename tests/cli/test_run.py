@@ -17,7 +17,7 @@ from facetrack_otio.exports.rttm import read_rttm
 from facetrack_otio.media.probe import probe
 from tests.cli import facetrack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 DTD = ROOT / "tests" / "data" / "FCPXMLv1_8.dtd"
 REAL = "SadTalker__WDA_AlexandriaOcasioCortez_000"

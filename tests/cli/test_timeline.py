@@ -25,7 +25,7 @@ from facetrack_otio.timeline import build_timeline, parse_names
 from facetrack_otio.timeline.meta import facetrack_md
 from tests import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 REAL = SAMPLES / "SadTalker__WDA_AlexandriaOcasioCortez_000.mp4"
 DTD = ROOT / "tests" / "data" / "FCPXMLv1_8.dtd"
