@@ -312,7 +312,7 @@ def test_a_rate_without_timecode_writes_every_format_that_holds_it(
 
 
 def test_variable_frame_timing_keeps_the_nominal_rate() -> None:
-    # hard.mp4 (30000/1001 with uneven frame timing) is run end to end in test_cli_run.
+    # hard.mp4 (30000/1001 with uneven frame timing) is run end to end in cli/test_run.
     info = probe(SAMPLES / "hard.mp4")
     assert info.variable_frame_rate and info.fps == Fraction(30000, 1001)
 

@@ -298,7 +298,7 @@ def test_render_writes_one_clip_per_turn(tmp_path: Path) -> None:
 
 
 def test_run_names_parse_path() -> None:
-    # What `facetrack run` hands the pipeline; the analysis itself is run by test_cli_run
+    # What `facetrack run` hands the pipeline; the analysis itself is run by cli/test_run
     # and, with names, by the adapter tests.
     parser = build_parser()
     args = parser.parse_args(["run", "x.mp4", "-o", "out", "--names", "1=Alice", "speaker-2=Bob"])
