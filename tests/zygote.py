@@ -150,6 +150,10 @@ class _Server:
         self.proc.wait(timeout=30)
 
 
+cpu_used = [0.0]
+"""CPU seconds of every command run so far (fork-server children are not this process's: its
+own resource usage does not count them)."""
+
 _servers: queue.Queue[_Server] = queue.Queue()
 _started: list[_Server] = []
 _lock = threading.Lock()
@@ -201,6 +205,8 @@ def _run(
         def text(path: Path) -> str:
             return path.read_bytes().decode("utf-8", "replace") if path.exists() else ""
 
+        with _lock:
+            cpu_used[0] += ended["cpu"]
         return Ended(code, text(out), text(err), seconds, ended["cpu"])
 
 
