@@ -89,6 +89,7 @@ def _in_this_process(
     args: tuple[str, ...], cwd: Path | None, env: dict[str, str] | None, timeout: float
 ) -> subprocess.CompletedProcess[str]:
     from facetrack_otio.cli import main
+    from facetrack_otio.errors import EXIT_INTERRUPTED
 
     argv = [MAIN, *args]
     stdout, stderr = _stream("strict"), _stream("backslashreplace")
@@ -104,6 +105,10 @@ def _in_this_process(
             for stream in (stdout, stderr):
                 with contextlib.suppress(ValueError):
                     stream.flush()
+    if code == EXIT_INTERRUPTED:
+        # Ctrl-C or SIGTERM reached the command (no test interrupts one in this process): the
+        # user stops the suite, as they would stop it around a command in a process of its own.
+        raise KeyboardInterrupt
     return subprocess.CompletedProcess(
         [sys.executable, "-m", "facetrack_otio", *args],
         code,
