@@ -10,7 +10,8 @@ them, each checked against the contract of :mod:`tests.contract`.
   kind (``video``, ``audio``): a new kind of input is one more entry, taken by every command
   whose template reads it.
 - A :class:`Case` is one command line to run; :func:`run_cases` runs cases two at a time
-  (CI has two cores) in fresh processes, each within its time bound, and returns every
+  (CI has two cores) in fresh processes (forked from a server that imported the command
+  line once), each within its time bound, and returns every
   breach of the contract with the seed and a line to reproduce it.
 
 ``FACETRACK_FUZZ_SEED`` fixes the seed (a new one is drawn otherwise, and printed with every
@@ -22,15 +23,14 @@ from __future__ import annotations
 import os
 import random
 import shutil
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tests import zygote
 from tests.contract import (
     clip_problems,
     ending,
@@ -261,36 +261,20 @@ def prepare(case: Case, rng: random.Random) -> None:
 
 
 def run_case(case: Case) -> Outcome:
-    """Run one case in a fresh process (its own session, killed whole at the time bound)."""
+    """Run one case in a fresh process (its own session, killed whole at the time bound),
+    forked from a server that imported the command line once (:mod:`tests.zygote`)."""
     command = COMMANDS[case.command]
     timeout = case.timeout or command.timeout
     before = snapshot(case.outdir) if case.outdir is not None else None
     inputs = {p: snapshot(p) for p in case.inputs}
     argv = [sys.executable, "-m", "facetrack_otio", *case.argv()]
-    t0 = time.monotonic()
-    proc = subprocess.Popen(
-        argv,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        cwd=ROOT,
-        start_new_session=True,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    ended = zygote.run(
+        case.argv(), env={**os.environ, "PYTHONWARNINGS": "ignore"}, cwd=ROOT, timeout=timeout
     )
-    try:
-        out, err = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.communicate()
-        seconds = time.monotonic() - t0
+    seconds = ended.seconds
+    if ended.returncode is None:
         return Outcome(case, [f"no end within {timeout:.0f} s (a hang)"], seconds, None, "")
-    seconds = time.monotonic() - t0
-    done = subprocess.CompletedProcess(
-        argv,
-        proc.returncode,
-        out.decode("utf-8", "replace"),
-        err.decode("utf-8", "replace"),
-    )
+    done = subprocess.CompletedProcess(argv, ended.returncode, ended.stdout, ended.stderr)
     problems = ending(done, command.codes)
     if done.returncode == 0 and not problems:
         problems += command.success(case, done)

@@ -314,7 +314,7 @@ def test_a_rate_without_timecode_writes_every_format_that_holds_it(
 
 
 def test_variable_frame_timing_keeps_the_nominal_rate() -> None:
-    # hard.mp4 (30000/1001 with uneven frame timing) is run end to end in test_cli_run.
+    # hard.mp4 (30000/1001 with uneven frame timing) is run end to end in cli/test_run.
     info = probe(SAMPLES / "hard.mp4")
     assert info.variable_frame_rate and info.fps == Fraction(30000, 1001)
 
@@ -483,8 +483,9 @@ def odd_run(media: Maker, tmp_path_factory: pytest.TempPathFactory) -> tuple[Pat
     video = folder / os.fsdecode(b"take 1\nO'Brien \xff.mp4")
     shutil.copy(media("base"), video)
     out = folder / "out"
+    # A process of its own, as from a shell: the name reaches it as bytes that are not UTF-8.
     proc = facetrack("-q", "run", str(video), "-o", str(out), "--names", "1=O'Brien",
-                     "--preset", "ultrafast")  # fmt: skip
+                     "--preset", "ultrafast", fresh_process=True)  # fmt: skip
     assert not ending(proc, codes=(0,)), proc.stderr
     return video, out
 

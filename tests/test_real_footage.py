@@ -17,7 +17,10 @@ from facetrack_otio.pipeline import Analysis, SpeakerPipeline
 REAL_DEV = Path(__file__).resolve().parents[2] / "shared" / "samples" / "real-dev"
 CLIPS = ["dev_cuts", "dev_two_shot", "dev_three", "dev_offscreen", "dev_noisy"]
 
-pytestmark = pytest.mark.skipif(not REAL_DEV.is_dir(), reason="../shared/samples/real-dev absent")
+pytestmark = [
+    pytest.mark.skipif(not REAL_DEV.is_dir(), reason="../shared/samples/real-dev absent"),
+    pytest.mark.slow,
+]
 
 
 @pytest.fixture(scope="module")

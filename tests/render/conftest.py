@@ -7,6 +7,7 @@ from pathlib import Path
 import opentimelineio as otio
 import pytest
 
+from facetrack_otio.cache import AnalysisCache
 from facetrack_otio.pipeline import SpeakerPipeline
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -14,7 +15,9 @@ SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
 @pytest.fixture(scope="session")
 def pipeline() -> SpeakerPipeline:
-    return SpeakerPipeline()
+    # With the session's analysis cache: the samples' faces, found by the command-line runs
+    # of the same samples, are analysed once (the cache gives back the same tracks).
+    return SpeakerPipeline(cache=AnalysisCache())
 
 
 @pytest.fixture(scope="session")

@@ -37,8 +37,8 @@ def demo_run(base: Path) -> DemoRun:
         cwd.mkdir(parents=True)
         config = cwd / "settings.toml"
         config.write_text(f'[render]\ncrf = {DEMO_CRF}\npreset = "ultrafast"\n')
-        # Its own analysis cache: the run analyses for real and leaves the user's cache alone.
-        env = {"FACETRACK_CACHE_DIR": str(base / "cache")}
-        proc = facetrack("-q", "--config", str(config), "run", cwd=cwd, env=env)
+        # The session's analysis cache (tests/conftest.py): the user's cache is left alone, and
+        # the sample's faces, analysed once, serve every test that runs it.
+        proc = facetrack("-q", "--config", str(config), "run", cwd=cwd)
         _RUN = DemoRun(cwd, cwd / "facetrack-demo", proc.stdout, proc.stderr, proc.returncode)
     return _RUN

@@ -17,7 +17,7 @@ from facetrack_otio.exports.rttm import read_rttm
 from facetrack_otio.media.probe import probe
 from tests.cli import facetrack
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 DTD = ROOT / "tests" / "data" / "FCPXMLv1_8.dtd"
 REAL = "SadTalker__WDA_AlexandriaOcasioCortez_000"
@@ -49,6 +49,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[Path, dict
     return out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", list(CLIPS))
 def test_run_writes_every_file(runs: dict, clip: str) -> None:
     outdir, summary = runs[clip]
@@ -65,6 +66,7 @@ def test_run_writes_every_file(runs: dict, clip: str) -> None:
     assert not [n for n in names if n.startswith(".")], "staging files left behind"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", list(CLIPS))
 def test_people_count(runs: dict, clip: str) -> None:
     _, summary = runs[clip]
@@ -72,6 +74,7 @@ def test_people_count(runs: dict, clip: str) -> None:
     assert len(people) == CLIPS[clip]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", list(DER_LIMITS))
 def test_diarization_error_rate(runs: dict, clip: str) -> None:
     outdir, _ = runs[clip]
@@ -81,6 +84,7 @@ def test_diarization_error_rate(runs: dict, clip: str) -> None:
     assert result.der <= DER_LIMITS[clip], result
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", list(DER_LIMITS))
 def test_speech_f1(runs: dict, clip: str) -> None:
     _, summary = runs[clip]
@@ -88,6 +92,7 @@ def test_speech_f1(runs: dict, clip: str) -> None:
     assert speech_scores(ref, [tuple(s) for s in summary["speech"]]).f1 >= 0.90
 
 
+@pytest.mark.slow
 def test_voice_over_is_tied_to_its_speaker(runs: dict) -> None:
     # enter_exit: 25.1-28.1 s shows no face while A speaks; A's voice was learned from the
     # turns where A was seen speaking, so the voice-over goes to A, not to "Off-screen".
@@ -98,6 +103,7 @@ def test_voice_over_is_tied_to_its_speaker(runs: dict) -> None:
     assert over[0]["speaker"] == first["speaker"]
 
 
+@pytest.mark.slow
 def test_real_speaker_speaking_time_matches_speech(runs: dict) -> None:
     _, summary = runs[REAL]
     speech = sum(e - s for s, e in summary["speech"])
@@ -105,6 +111,7 @@ def test_real_speaker_speaking_time_matches_speech(runs: dict) -> None:
     assert abs(person["speaking_time"] - speech) <= 0.15 * speech
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", list(CLIPS))
 def test_fcpxml_validates(runs: dict, clip: str) -> None:
     outdir, _ = runs[clip]
@@ -122,6 +129,7 @@ def _cuts(track: otio.schema.Track) -> list[int]:
     return points
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", list(CLIPS))
 def test_exports_read_back_with_same_cuts(runs: dict, clip: str) -> None:
     outdir, _ = runs[clip]
@@ -142,6 +150,7 @@ def test_exports_read_back_with_same_cuts(runs: dict, clip: str) -> None:
     ]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("clip", list(CLIPS))
 def test_clips_match_turns_and_have_audio(runs: dict, clip: str) -> None:
     outdir, summary = runs[clip]
@@ -156,6 +165,7 @@ def test_clips_match_turns_and_have_audio(runs: dict, clip: str) -> None:
         assert f"speaker-{turn['speaker']}" in path.name or turn["speaker"] == 0
 
 
+@pytest.mark.slow
 def test_timeline_rate_is_exact_for_ntsc(runs: dict) -> None:
     # hard.mp4 is 30000/1001 with variable frame timing: the timeline keeps the NTSC rate.
     outdir, _ = runs["hard"]

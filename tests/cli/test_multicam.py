@@ -55,6 +55,7 @@ def run(
     return out, json.loads(proc.stdout), [*files, s["mic_B"], s["mic_A"]]
 
 
+@pytest.mark.slow
 @needs_shoot
 def test_files_are_synced_and_the_json_says_where(run) -> None:
     _, summary, pieces = run
@@ -81,6 +82,7 @@ def test_files_are_synced_and_the_json_says_where(run) -> None:
     assert angles["cam_Bwide"]["subject"] == angles["cam_B"]["subject"]
 
 
+@pytest.mark.slow
 @needs_shoot
 def test_every_output_is_written(run) -> None:
     out, summary, _ = run
@@ -97,6 +99,7 @@ def test_every_output_is_written(run) -> None:
     assert "Files on the shoot clock" in html and "On air" in html and "cam_Bwide" in html
 
 
+@pytest.mark.slow
 @needs_shoot
 def test_the_program_render_is_the_program(run) -> None:
     out, summary, _ = run
@@ -109,6 +112,7 @@ def test_the_program_render_is_the_program(run) -> None:
     assert float(info["format"]["duration"]) == pytest.approx(span, abs=0.05)
 
 
+@pytest.mark.slow
 @needs_shoot
 def test_one_ffmpeg_and_runs_side_by_side_render_the_same_program(run, tmp_path: Path) -> None:
     # The default encodes runs of shots side by side and joins them; one ffmpeg doing it all
@@ -181,6 +185,7 @@ def test_bad_input_is_one_line_exit_2_and_nothing_written(
     assert not out.exists()
 
 
+@pytest.mark.slow
 @needs_shoot
 def test_report_export_and_name_work_from_the_saved_timeline(run, tmp_path: Path) -> None:
     out, _, _ = run

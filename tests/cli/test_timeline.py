@@ -25,7 +25,7 @@ from facetrack_otio.timeline import build_timeline, parse_names
 from facetrack_otio.timeline.meta import facetrack_md
 from tests import cli
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 REAL = SAMPLES / "SadTalker__WDA_AlexandriaOcasioCortez_000.mp4"
 DTD = ROOT / "tests" / "data" / "FCPXMLv1_8.dtd"
@@ -300,7 +300,7 @@ def test_render_writes_one_clip_per_turn(tmp_path: Path) -> None:
 
 
 def test_run_names_parse_path() -> None:
-    # What `facetrack run` hands the pipeline; the analysis itself is run by test_cli_run
+    # What `facetrack run` hands the pipeline; the analysis itself is run by cli/test_run
     # and, with names, by the adapter tests.
     parser = build_parser()
     args = parser.parse_args(["run", "x.mp4", "-o", "out", "--names", "1=Alice", "speaker-2=Bob"])

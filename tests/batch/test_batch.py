@@ -21,7 +21,7 @@ from facetrack_otio.errors import InputError
 from tests.cli import facetrack
 from tests.contract import export_problems, leftovers
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT / "samples"
 REAL = "SadTalker__WDA_AlexandriaOcasioCortez_000"
 # sub-folder -> (sample, start second): 2-second cuts keep the batch small.
@@ -58,6 +58,7 @@ def _summary(outdir: Path) -> tuple[list[dict[str, str]], dict]:
     return rows, json.loads((outdir / "batch.json").read_text())
 
 
+@pytest.mark.slow
 def test_corrupt_file_is_reported_and_the_others_finish(local_run: tuple) -> None:
     proc, outdir = local_run
     assert proc.returncode == 1, proc.stderr
@@ -71,6 +72,7 @@ def test_corrupt_file_is_reported_and_the_others_finish(local_run: tuple) -> Non
     assert not [p for p in outdir.rglob(".facetrack*")]
 
 
+@pytest.mark.slow
 def test_summary_csv_and_json(local_run: tuple, inputs: Path) -> None:
     _, outdir = local_run
     rows, data = _summary(outdir)
@@ -98,6 +100,7 @@ def test_summary_csv_and_json(local_run: tuple, inputs: Path) -> None:
     assert "timings" not in otio_meta
 
 
+@pytest.mark.slow
 def test_resume_skips_complete_inputs_and_redoes_the_rest(
     local_run: tuple, inputs: Path, tmp_path: Path
 ) -> None:
@@ -189,6 +192,7 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     assert proc.returncode == 2
 
 
+@pytest.mark.slow
 def test_ray_engine_writes_the_same_timelines(
     local_run: tuple, inputs: Path, tmp_path: Path
 ) -> None:
